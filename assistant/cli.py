@@ -1,0 +1,77 @@
+"""The `procure-ai` command: parses flags, calls the library, prints the result. Nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.settings import Settings
+
+EXIT_USAGE = 2
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, help="where the index lives (env PROCURE_AI_DATA_DIR)")
+    p.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env PROCURE_AI_CHROMA_URL)")
+    p.add_argument("--model", dest="embed_model", help="sentence-transformers model folder (env PROCURE_AI_EMBED_MODEL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="procure-ai",
+        description="Answers questions about buying AI from public guidance, citing the passages.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index folders or files (Markdown, PDF, DOCX, HTML, TXT, CSV)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _common(p)
+    p.add_argument("--chunk-tokens", type=int, help="largest passage in word pieces (default 200)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("ask", help="answer a question (or a JSONL file of them) with citations")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--questions", type=Path, help="JSONL file, one {\"question\": ...} per line; '-' for stdin")
+    _common(p)
+    p.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--mode", dest="search_mode", choices=["hybrid", "dense", "keyword"], help="retrieval (default hybrid)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+
+    p = sub.add_parser("status", help="what the index holds")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("corpus", help="the guidance corpus")
+    corpus_sub = p.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
+    s = corpus_sub.add_parser("sync", help="download the manifest's documents into a folder")
+    s.add_argument("dest", type=Path, help="folder to download into")
+    s.add_argument("--manifest", type=Path, help="sources.toml to read (default: the project's corpus/sources.toml)")
+    s.add_argument("--mirror", type=Path, help="copy from a local mirror folder instead of downloading")
+    s.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from assistant import commands
+
+    try:
+        settings = Settings.load(**{k: getattr(args, k, None) for k in Settings.ENV.values()})
+        return commands.run(args, settings)
+    except KeyboardInterrupt:
+        print("procure-ai: interrupted (the index is as it was before this run)", file=sys.stderr)
+        return 130
+    except commands.USER_ERRORS as exc:
+        print(f"procure-ai: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

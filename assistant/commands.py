@@ -1,0 +1,169 @@
+"""What each `procure-ai` subcommand does: one library call and its rendering."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from assistant.cli import print_json
+from assistant.service import Query, QuestionError, Turn
+from assistant.settings import Settings
+from corpus.manifest import ManifestError
+from ingest.discover import InputError
+from index.embedder import EmbedderError
+from index.index import IndexBusy
+from index.search import IndexNotReady, Scope
+from index.store import StoreError
+
+USER_ERRORS = (
+    ValueError,  # bad settings, QuestionError, InputError, ManifestError
+    OSError,
+    StoreError,
+    IndexBusy,
+    IndexNotReady,
+    EmbedderError,
+    QuestionError,
+    InputError,
+    ManifestError,
+)
+
+
+def run(args, settings: Settings) -> int:
+    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus}[args.command]
+    return handler(args, settings)
+
+
+def ingest(args, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from assistant.factory import build_chunker, build_index
+    from ingest.pipeline import ingest as run_ingest
+
+    for path in args.paths:  # fail before loading the model
+        if not Path(path).expanduser().exists():
+            raise InputError(f"no such file or folder: {path}")
+    index = build_index(settings)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.json or total < 50:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=" chunks" if stage == "embedding" else " files",
+                                     file=sys.stderr, leave=False, disable=None)
+        bar.n = done
+        bar.refresh()
+
+    report = run_ingest(list(args.paths), index, build_chunker(settings, index), progress)
+    for bar in bars.values():
+        bar.close()
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    verb = "Indexed" if report.changed else "Index up to date:"
+    print(
+        f"{verb} {report.documents} documents, {report.chunks} passages "
+        f"({len(report.added_documents)} added, {len(report.changed_documents)} changed, "
+        f"{len(report.removed_documents)} removed; {report.embedded_chunks} passages embedded) in {report.seconds:.1f} s"
+    )
+    for path, reason in sorted(report.skipped.items()):
+        print(f"  skipped {path}: {reason}")
+    return 0
+
+
+def _queries(args) -> list[tuple[Query | None, str | None, str]]:
+    """(query, error, raw question) per input line, in order."""
+    if args.questions is None:
+        if args.question is None:
+            raise QuestionError("give a question, or --questions FILE.jsonl")
+        return [(Query(args.question), None, args.question)]
+    handle = sys.stdin if str(args.questions) == "-" else open(args.questions, encoding="utf-8")
+    out = []
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                question = item["question"]
+                history = tuple(Turn(t.get("question", ""), t.get("answer", "")) for t in item.get("history") or [])
+                out.append((Query(question, history, Scope()), None, question))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                out.append((None, f"line {number}: not a JSON object with a 'question' ({type(exc).__name__})", ""))
+    return out
+
+
+def ask(args, settings: Settings) -> int:
+    from assistant.factory import build_assistant
+    from assistant.service import check_question
+
+    queries = _queries(args)
+    if args.questions is None:
+        check_question(queries[0][0].question)  # fail fast, before loading the model
+    assistant = build_assistant(settings)
+    failures = 0
+    for query, error, raw in queries:
+        if query is not None:
+            try:
+                answer = assistant.ask_many([query])[0]
+            except QuestionError as exc:
+                error = str(exc)
+        if error:
+            failures += 1
+            if args.json:
+                print_json({"question": raw, "error": error})
+            else:
+                print(f"procure-ai: error: {error}", file=sys.stderr)
+            continue
+        if args.json:
+            print_json(answer.to_dict())
+        else:
+            print(render_text(answer))
+    return 0 if not failures or args.questions else 2
+
+
+def render_text(answer) -> str:
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            where = " > ".join(x for x in [c.title, c.section if c.section != c.title else ""] if x)
+            page = f", p. {c.page}" if c.page else ""
+            lines.append(f"  [{c.n}] {where}{page} — {c.url}".rstrip(" —"))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def status(args, settings: Settings) -> int:
+    from index.catalog import load_catalog
+
+    catalog = load_catalog(settings.data_dir)
+    info = {
+        "data_dir": str(settings.data_dir),
+        "documents": len(catalog.documents),
+        "passages": len(catalog.chunk_ids()),
+        "model": catalog.model,
+        "generation": catalog.generation,
+        "collections": sorted({d.collection for d in catalog.documents.values() if d.collection}),
+    }
+    if args.json:
+        print_json({**info, "document_ids": sorted(catalog.documents)})
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def corpus(args, settings: Settings) -> int:
+    from corpus.manifest import MANIFEST_PATH
+    from corpus.sync import sync
+
+    report = sync(args.dest, manifest=args.manifest or MANIFEST_PATH, mirror=args.mirror)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"{len(report.fetched)} fetched, {len(report.unchanged)} already up to date, {len(report.failed)} failed → {args.dest}")
+        for path, reason in report.failed.items():
+            print(f"  failed {path}: {reason}")
+    return 1 if report.failed else 0

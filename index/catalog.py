@@ -1,0 +1,118 @@
+"""The catalog: which documents and chunk ids make up the live index, committed atomically.
+
+Chroma holds vectors; the catalog (one JSON file, replaced with os.replace)
+says which of them are live. An ingest first writes a journal naming the ids it
+is about to add and remove, then changes Chroma, then commits a new catalog,
+then cleans up. Readers trust only the catalog and exclude whatever the
+journal says is not yet (or no longer) live, so a killed ingest never shows a
+half-built index; the next ingest finishes the clean-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FORMAT = 1
+CATALOG = "catalog.json"
+JOURNAL = "journal.json"
+
+
+@dataclass
+class DocumentEntry:
+    """What the catalog records of one indexed document."""
+
+    doc_id: str
+    title: str
+    path: str
+    root: str
+    sha256: str
+    kind: str
+    collection: str = ""
+    publisher: str = ""
+    url: str = ""
+    license: str = ""
+    chunk_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Catalog:
+    generation: int = 0
+    model: str = ""
+    collection: str = ""
+    chunker: dict = field(default_factory=dict)
+    keyword_dir: str = ""
+    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+
+    def chunk_ids(self) -> set[str]:
+        return {cid for doc in self.documents.values() for cid in doc.chunk_ids}
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Catalog":
+        docs = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "documents"}
+        return cls(**fields, documents=docs)
+
+
+@dataclass
+class Journal:
+    """An ingest in progress: `adding` goes live and `removing` goes away at `generation`."""
+
+    generation: int
+    collection: str
+    adding: list[str] = field(default_factory=list)
+    removing: list[str] = field(default_factory=list)
+
+    def not_live(self, committed_generation: int) -> set[str]:
+        """Ids a reader must ignore, given the generation the catalog is at."""
+        return set(self.removing if committed_generation >= self.generation else self.adding)
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON so that readers see the old file or the new one, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_catalog(data_dir: Path) -> Catalog:
+    path = Path(data_dir) / CATALOG
+    if not path.exists():
+        return Catalog()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT:
+        raise ValueError(f"{path} was written by another version of procure-ai; re-ingest into a new data dir")
+    return Catalog.from_dict(data)
+
+
+def save_catalog(data_dir: Path, catalog: Catalog) -> None:
+    write_json_atomic(Path(data_dir) / CATALOG, catalog.to_dict())
+
+
+def load_journal(data_dir: Path) -> Journal | None:
+    path = Path(data_dir) / JOURNAL
+    if not path.exists():
+        return None
+    return Journal(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_journal(data_dir: Path, journal: Journal) -> None:
+    write_json_atomic(Path(data_dir) / JOURNAL, asdict(journal))
+
+
+def clear_journal(data_dir: Path) -> None:
+    (Path(data_dir) / JOURNAL).unlink(missing_ok=True)

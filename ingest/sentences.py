@@ -1,0 +1,37 @@
+"""Splits text into sentences, keeping each sentence's offsets so it can be quoted exactly."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? (and any closing quote or bracket) before whitespace and
+# a capital, digit, quote or bullet; or at a line break (list items, table rows).
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9•-])|\n+")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Ms.", "Dr.", "St.", "No.", "U.S.", "approx.")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, stripped of surrounding space."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start()
+        if text[:end].endswith(_ABBREVIATIONS) and "\n" not in match.group(0):
+            continue
+        spans.append((start, end))
+        start = match.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`."""
+    return [text[s:e] for s, e in sentence_spans(text)]
