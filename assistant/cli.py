@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("ask", help="answer a question (or a JSONL file of them) with citations")
-    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("question", nargs="?", help="the question ('-' reads it from stdin)")
     p.add_argument("--questions", type=Path, help="JSONL file, one {\"question\": ...} per line; '-' for stdin")
     _common(p)
     p.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")

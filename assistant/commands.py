@@ -78,7 +78,8 @@ def _queries(args) -> list[tuple[Query | None, str | None, str]]:
     if args.questions is None:
         if args.question is None:
             raise QuestionError("give a question, or --questions FILE.jsonl")
-        return [(Query(args.question), None, args.question)]
+        question = sys.stdin.read() if args.question == "-" else args.question
+        return [(Query(question), None, question)]
     handle = sys.stdin if str(args.questions) == "-" else open(args.questions, encoding="utf-8")
     out = []
     with handle:

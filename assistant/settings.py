@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 MAX_QUESTION_CHARS = 2000
 
@@ -62,6 +63,10 @@ class Settings:
         settings = replace(cls(), **values)
         if settings.search_mode not in ("hybrid", "dense", "keyword"):
             raise ValueError(f"search mode must be hybrid, dense or keyword, not {settings.search_mode!r}")
+        if settings.chroma_url:
+            parsed = urlparse(settings.chroma_url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"bad Chroma URL {settings.chroma_url!r}: use http://host:port")
         if not 1 <= settings.top_k <= 50:
             raise ValueError("top_k must be between 1 and 50")
         if not 32 <= settings.chunk_tokens <= 512:
@@ -78,5 +83,7 @@ def offline_environment() -> None:
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ANONYMIZED_TELEMETRY": "False",
         "TOKENIZERS_PARALLELISM": "false",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }.items():
         os.environ.setdefault(var, value)

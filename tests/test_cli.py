@@ -75,7 +75,7 @@ def test_ask_questions_file_keeps_order_and_flags_bad_lines(indexed, tmp_path):
     "args, message",
     [
         (("ask", ""), "the question is empty"),
-        (("ask", "x" * 1_000_000), "the question is too long (1,000,000 characters"),
+        (("ask", "x" * 5_000), "the question is too long (5,000 characters; the limit is 2,000)"),
         (("ingest", "/no/such/folder"), "no such file or folder"),
         (("ask", "hello", "--chroma-url", "ftp://nowhere"), "bad Chroma URL"),
     ],
@@ -88,6 +88,18 @@ def test_user_mistakes_get_one_line_errors(indexed, args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_one_megabyte_question_is_refused_from_stdin_and_from_a_file(indexed, tmp_path):
+    _, data = indexed
+    huge = "why " * 250_000
+    result = cli("ask", "-", data_dir=data, stdin=huge)
+    assert result.returncode == 2 and "the question is too long (999,999 characters" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"question": huge}) + "\n", encoding="utf-8")
+    result = cli("ask", "--questions", path, "--json", data_dir=data)
+    assert "too long" in json.loads(result.stdout)["error"]
 
 
 def test_empty_folder_is_a_one_line_error(tmp_path):
