@@ -130,7 +130,7 @@ def render_text(answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            where = " > ".join(x for x in [c.title, c.section if c.section != c.title else ""] if x)
+            where = c.section if c.section.startswith(c.title) else " > ".join(x for x in (c.title, c.section) if x)
             page = f", p. {c.page}" if c.page else ""
             lines.append(f"  [{c.n}] {where}{page} — {c.url}".rstrip(" —"))
     return "\n".join(lines).rstrip() + "\n"

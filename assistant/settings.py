@@ -22,7 +22,7 @@ class Settings:
     data_dir: Path = _default_data_dir()
     chroma_url: str | None = None
     embed_model: str | None = None
-    chunk_tokens: int = 200
+    chunk_tokens: int = 220
     top_k: int = 5
     search_mode: str = "hybrid"
     llm_base_url: str | None = None

@@ -29,30 +29,45 @@ class Embedder:
     """
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu"):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
         self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else model
-        location = bundled_model_path() if self.name == DEFAULT_MODEL else model
-        try:
-            self._model = SentenceTransformer(location, device=device)
-        except (OSError, ValueError) as exc:
-            raise EmbedderError(
-                f"cannot load embedding model {model!r}: {str(exc).splitlines()[0]} "
-                "(models are not downloaded at run time: give a local folder)"
-            ) from None
         self.batch_size = batch_size
-        self.dimensions = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
-        self._tokenizer = self._model.tokenizer
+        self.device = device
+        self._loaded = None
         self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+
+    @property
+    def _model(self):
+        """The model, loaded on first use (so commands with nothing to embed start fast)."""
+        if self._loaded is None:
+            for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_DISABLE_PROGRESS_BARS"):
+                os.environ.setdefault(var, "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            location = bundled_model_path() if self.name == DEFAULT_MODEL else self.name
+            try:
+                self._loaded = SentenceTransformer(location, device=self.device)
+            except (OSError, ValueError) as exc:
+                raise EmbedderError(
+                    f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]} "
+                    "(models are not downloaded at run time: give a local folder)"
+                ) from None
+        return self._loaded
+
+    def load(self) -> "Embedder":
+        """Load the model now (servers call this at start so the first question is fast)."""
+        self._model
+        return self
+
+    @property
+    def dimensions(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One normalised float32 row per text."""
@@ -70,4 +85,4 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for `text`, including its two special tokens."""
-        return len(self._tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])

@@ -33,12 +33,21 @@ class Index:
         self.data_dir = Path(data_dir)
         self.embedder = embedder
         self.embed_batch = embed_batch
-        self.collection = collection_name(embedder.name, embedder.dimensions)
-        self.store = ChromaStore(self.collection, path=self.data_dir / "chroma", url=chroma_url)
+        self.collection = collection_name(embedder.name)
+        self.chroma_url = chroma_url
+        self._store: ChromaStore | None = None
         self._catalog: Catalog | None = None
         self._catalog_mtime: float | None = None
         self._keyword: KeywordIndex | None = None
         self._not_live: set[str] = set()
+        self._positions: dict[str, tuple[str, int]] | None = None
+
+    @property
+    def store(self) -> ChromaStore:
+        """The Chroma collection, opened on first use."""
+        if self._store is None:
+            self._store = ChromaStore(self.collection, path=self.data_dir / "chroma", url=self.chroma_url)
+        return self._store
 
     # -- writing (ingest) -------------------------------------------------
     @contextmanager
@@ -116,6 +125,7 @@ class Index:
         if self._catalog is None or mtime != self._catalog_mtime:
             self._catalog = load_catalog(self.data_dir)
             self._catalog_mtime = mtime
+            self._positions = None
             journal = load_journal(self.data_dir)
             self._not_live = journal.not_live(self._catalog.generation) if journal else set()
             self._keyword = (
@@ -126,6 +136,15 @@ class Index:
     def keyword(self) -> KeywordIndex | None:
         self.catalog()
         return self._keyword
+
+    def positions(self) -> dict[str, tuple[str, int]]:
+        """chunk id -> (document id, position in the document), for the live catalog."""
+        catalog = self.catalog()
+        if self._positions is None:
+            self._positions = {
+                cid: (doc_id, i) for doc_id, doc in catalog.documents.items() for i, cid in enumerate(doc.chunk_ids)
+            }
+        return self._positions
 
     def not_live(self) -> set[str]:
         """Ids in Chroma that a reader must skip (left by an unfinished ingest)."""

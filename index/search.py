@@ -1,4 +1,4 @@
-"""Hybrid search: dense (Chroma) and keyword (BM25) results fused by reciprocal rank.
+"""Hybrid search: dense (Chroma) and keyword (BM25) results fused, widened to whole sections.
 
 `search_many` is the one code path; `search` wraps it. Each `Passage` carries
 everything a citation needs: document, title, collection, section path, page,
@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from index.index import Index
+from index.store import StoredPassage
 
 Mode = Literal["hybrid", "dense", "keyword"]
-RRF_K = 60
 
 
 class IndexNotReady(RuntimeError):
@@ -64,13 +64,24 @@ class Passage:
 
 
 class Searcher:
-    """Finds passages for questions in an Index."""
+    """Finds passages for questions in an Index.
 
-    def __init__(self, index: Index, mode: Mode = "hybrid", candidates: int = 30, keyword_weight: float = 1.0):
+    Dense and keyword candidates are fused by z-scored relevance (the keyword
+    side weighted by `keyword_weight`), which beat reciprocal-rank fusion on
+    the dev set. The best chunks are then widened into their section: up to
+    `expand` neighbouring chunks of the same section join the passage ("small
+    to big"), so a list split over two chunks comes back whole, and a section
+    is returned once.
+    """
+
+    def __init__(
+        self, index: Index, mode: Mode = "hybrid", candidates: int = 100, keyword_weight: float = 0.3, expand: int = 1
+    ):
         self.index = index
         self.mode = mode
         self.candidates = candidates
         self.keyword_weight = keyword_weight
+        self.expand = expand
 
     def search(self, query: str, k: int = 5, scope: Scope = Scope()) -> list[Passage]:
         return self.search_many([query], k, scope)[0]
@@ -86,58 +97,109 @@ class Searcher:
             )
         return [self._one(q, k, scope) for q in queries]
 
-    def _one(self, query: str, k: int, scope: Scope) -> list[Passage]:
+    def _candidates(self, query: str, scope: Scope):
+        """{chunk id: fused score}, the records seen, cosine similarities, and per-retriever ranks."""
         not_live = self.index.not_live()
-        fused: dict[str, float] = {}
-        signals: dict[str, dict] = {}
-        records: dict[str, object] = {}
+        records: dict[str, StoredPassage] = {}
         similarity: dict[str, float] = {}
+        signals: dict[str, dict] = {}
+        dense: dict[str, float] = {}
+        keyword: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
             vector = self.index.embedder.embed_query(query)
-            hits = self.index.dense(vector, self.candidates + len(not_live), scope.where())
-            rank = 0
-            for hit in hits:
+            for hit in self.index.dense(vector, self.candidates + len(not_live), scope.where()):
                 if hit.id in not_live:
                     continue
-                rank += 1
                 records[hit.id] = hit
-                similarity[hit.id] = 1.0 - (hit.distance or 0.0)
-                fused[hit.id] = fused.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
-                signals.setdefault(hit.id, {})["dense_rank"] = rank
-        keyword = self.index.keyword() if self.mode in ("hybrid", "keyword") else None
-        if keyword is not None:
-            mask = keyword.mask(set(scope.doc_ids), set(scope.collections), not_live)
-            for rank, (cid, score) in enumerate(keyword.search(query, self.candidates, mask), start=1):
-                fused[cid] = fused.get(cid, 0.0) + self.keyword_weight / (RRF_K + rank)
-                signals.setdefault(cid, {}).update(keyword_rank=rank, bm25=round(score, 3))
-        best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-        missing = [cid for cid in best if cid not in records]
+                dense[hit.id] = similarity[hit.id] = 1.0 - (hit.distance or 0.0)
+                signals.setdefault(hit.id, {})["dense_rank"] = len(dense)
+        kw = self.index.keyword() if self.mode in ("hybrid", "keyword") else None
+        if kw is not None:
+            mask = kw.mask(set(scope.doc_ids), set(scope.collections), not_live)
+            for cid, score in kw.search(query, self.candidates, mask):
+                keyword[cid] = score
+                signals.setdefault(cid, {}).update(keyword_rank=len(keyword), bm25=round(score, 3))
+        fused = _zfuse(dense, 1.0) if dense else {}
+        for cid, z in (_zfuse(keyword, self.keyword_weight) if keyword else {}).items():
+            fused[cid] = fused.get(cid, _floor(fused)) + z
+        for cid in set(fused) - set(keyword):
+            if keyword:
+                fused[cid] += _floor(_zfuse(keyword, self.keyword_weight))
+        return fused, records, similarity, signals
+
+    def _one(self, query: str, k: int, scope: Scope) -> list[Passage]:
+        fused, records, similarity, signals = self._candidates(query, scope)
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        catalog = self.index.catalog()
+        position = self.index.positions()
+        chosen: list[tuple[str, list[str]]] = []  # (best chunk id, chunk ids of the passage)
+        covered: set[str] = set()
+        need: set[str] = set()
+        for cid in ranked:
+            if cid in covered or cid not in position:
+                continue
+            doc_id, i = position[cid]
+            ids = catalog.documents[doc_id].chunk_ids
+            window = ids[max(0, i - self.expand) : i + self.expand + 1]
+            chosen.append((cid, window))
+            covered.update(window)
+            need.update(window)
+            if len(chosen) == k:
+                break
+        missing = [cid for cid in need if cid not in records]
         for rec in self.index.passages(missing):
             records[rec.id] = rec
-        out = []
-        for cid in best:
-            rec = records.get(cid)
-            if rec is None:
-                continue
-            meta = rec.metadata
-            out.append(
-                Passage(
-                    rank=len(out) + 1,
-                    chunk_id=cid,
-                    doc_id=meta.get("doc_id", ""),
-                    title=meta.get("title", ""),
-                    collection=meta.get("collection", ""),
-                    section=meta.get("section", ""),
-                    url=meta.get("url", ""),
-                    page=meta.get("page"),
-                    text=rec.text,
-                    score=round(fused[cid], 6),
-                    start=int(meta.get("start", 0)),
-                    end=int(meta.get("end", 0)),
-                    publisher=meta.get("publisher", ""),
-                    license=meta.get("license", ""),
-                    similarity=round(similarity[cid], 4) if cid in similarity else None,
-                    signals=signals.get(cid, {}),
-                )
-            )
-        return out
+        return [
+            self._passage(rank, best, window, records, fused, similarity, signals)
+            for rank, (best, window) in enumerate(chosen, start=1)
+        ]
+
+    def _passage(self, rank, best, window, records, fused, similarity, signals) -> Passage:
+        meta = records[best].metadata
+        same = [cid for cid in window if cid in records and records[cid].metadata.get("section") == meta.get("section")]
+        # keep only the contiguous run of same-section chunks around the best one
+        i = same.index(best)
+        run = [best]
+        for cid in reversed(same[:i]):
+            if window.index(cid) != window.index(run[0]) - 1:
+                break
+            run.insert(0, cid)
+        for cid in same[i + 1 :]:
+            if window.index(cid) != window.index(run[-1]) + 1:
+                break
+            run.append(cid)
+        text = records[run[0]].text
+        for cid in run[1:]:
+            text += records[cid].metadata.get("gap", "\n\n") + records[cid].text
+        first, last = records[run[0]].metadata, records[run[-1]].metadata
+        return Passage(
+            rank=rank,
+            chunk_id=best,
+            doc_id=meta.get("doc_id", ""),
+            title=meta.get("title", ""),
+            collection=meta.get("collection", ""),
+            section=meta.get("section", ""),
+            url=meta.get("url", ""),
+            page=first.get("page"),
+            text=text,
+            score=round(fused[best], 4),
+            start=int(first.get("start", 0)),
+            end=int(last.get("end", 0)),
+            publisher=meta.get("publisher", ""),
+            license=meta.get("license", ""),
+            similarity=round(similarity[best], 4) if best in similarity else None,
+            signals={**signals.get(best, {}), "chunks": run},
+        )
+
+
+def _zfuse(scores: dict[str, float], weight: float) -> dict[str, float]:
+    """Z-score a retriever's candidate scores and weight them."""
+    values = list(scores.values())
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
+    return {cid: weight * (v - mean) / sd for cid, v in scores.items()}
+
+
+def _floor(fused: dict[str, float]) -> float:
+    """What a chunk missing from one retriever's candidates gets from it: below all of them."""
+    return min(fused.values()) if fused else 0.0

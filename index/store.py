@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ class StoredPassage:
     distance: float | None = None
 
 
-def collection_name(model: str, dimensions: int) -> str:
+def collection_name(model: str) -> str:
     """A Chroma collection name per embedding model, so vectors of two models never mix."""
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model.split(" ")[0]).name).strip("-").lower() or "model"
-    return f"procure-ai-{slug[:40]}-{dimensions}"
+    digest = hashlib.sha1(model.encode()).hexdigest()[:8]
+    return f"procure-ai-{slug[:40]}-{digest}"
 
 
 def chunk_metadata(chunk: Chunk) -> dict:
@@ -47,6 +49,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "publisher": chunk.publisher,
         "url": chunk.url,
         "license": chunk.license,
+        "gap": chunk.gap,
     }
     if chunk.page is not None:
         meta["page"] = chunk.page

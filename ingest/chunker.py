@@ -29,7 +29,7 @@ def estimate_tokens(text: str) -> int:
 class Chunker:
     """Structure-aware splitter; `count_tokens` should be the embedder's tokenizer."""
 
-    max_tokens: int = 200
+    max_tokens: int = 220
     count_tokens: TokenCounter = estimate_tokens
 
     def split(self, doc: Document) -> list[Chunk]:
@@ -39,8 +39,11 @@ class Chunker:
                 spans.append((s, e, path))
         chunks: list[Chunk] = []
         seen: dict[tuple[str, str], int] = {}
+        previous_end = None
         for s, e, path in spans:
             text = doc.text[s:e]
+            gap = doc.text[previous_end:s] if previous_end is not None else ""
+            previous_end = e
             key = (path, text)
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
@@ -58,6 +61,7 @@ class Chunker:
                     publisher=doc.publisher,
                     url=doc.url,
                     license=doc.license,
+                    gap=gap,
                 )
             )
         return chunks
@@ -95,10 +99,13 @@ class Chunker:
             if e > s:
                 pieces.extend(self._fit(text, s, e))
             cursor = match.end() if match else end
+        # Balance the parts: a section of 1.2 budgets becomes two of 0.6, not 1.0 + 0.2.
+        parts = -(-sum(p[2] for p in pieces) // self.max_tokens)
+        budget = min(self.max_tokens, int(sum(p[2] for p in pieces) / max(parts, 1) * 1.15) + 1)
         current: list[tuple[int, int, int]] = []
         total = 0
         for piece in pieces:
-            if current and total + piece[2] > self.max_tokens:
+            if current and total + piece[2] > budget:
                 yield current[0][0], current[-1][1]
                 current, total = [], 0
             current.append(piece)

@@ -2,7 +2,8 @@
 
 Headings stay as `#` lines (the chunker reads structure from them); a line that
 is bold and nothing else ("**Key roles include:**") becomes a sub-heading.
-Tables become one readable line per row.
+Tables become one readable line per row. Fenced blocks are the site's call-out
+boxes of prose, so their text is kept as Markdown.
 """
 
 from __future__ import annotations
@@ -73,14 +74,21 @@ def clean_markdown(text: str) -> str:
     text = _TEMPLATE.sub("", text)
     out: list[str] = []
     level = 1
-    in_fence = False
+    fence_header = False  # inside the `---` key: value header of a fenced call-out box
+    just_opened = False
     for raw in text.split("\n"):
+        # The guidance uses ``` fences for call-out boxes of ordinary prose, sometimes
+        # with a small YAML header (icon, background): keep the prose, drop the header.
         if _FENCE.match(raw):
-            in_fence = not in_fence
             out.append("")
+            just_opened = True
             continue
-        if in_fence:
-            out.append(_SPACES.sub(" ", raw).strip())
+        if just_opened and raw.strip() == "---":
+            fence_header, just_opened = True, False
+            continue
+        just_opened = False
+        if fence_header:
+            fence_header = raw.strip() != "---"
             continue
         line = _ATTRS.sub("", raw)
         heading = _HEADING.match(line)

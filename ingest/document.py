@@ -53,6 +53,7 @@ class Chunk:
     publisher: str = ""
     url: str = ""
     license: str = ""
+    gap: str = ""  # the whitespace between the previous chunk's end and this chunk's start
 
     def embedding_text(self) -> str:
         """What the embedder reads: where the passage sits, then the passage."""

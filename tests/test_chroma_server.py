@@ -79,5 +79,6 @@ def test_server_going_away_is_a_clear_error(small_corpus, tmp_path, make_index, 
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path, make_index):
+    index = make_index(tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreError, match="cannot open Chroma at http://127.0.0.1:"):
-        make_index(tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}")
+        index.store.count()

@@ -1,0 +1,52 @@
+"""The textbook LlamaIndex pipeline, for comparison: 1024-token chunks, dense retrieval only, over Chroma.
+
+SimpleDirectoryReader -> SentenceSplitter(1024) -> VectorStoreIndex on a Chroma
+collection, with the same embedding model. No cleaning, no keyword index.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.embedder import Embedder, bundled_model_path
+from index.search import Passage
+
+
+class TextbookRetriever:
+    """Builds the textbook index in `work_dir` and answers `search(question, k)` with Passages."""
+
+    name = "textbook"
+
+    def __init__(self, corpus: Path, work_dir: Path, embedder: Embedder, chunk_size: int = 1024):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        model = bundled_model_path() if embedder.name.endswith("(bundled)") else embedder.name
+        Settings.llm = None
+        Settings.embed_model = HuggingFaceEmbedding(model_name=model, device="cpu")
+        documents = SimpleDirectoryReader(
+            str(corpus), recursive=True, required_exts=[".md", ".csv", ".pdf", ".txt"], filename_as_id=True
+        ).load_data(show_progress=False)
+        for doc in documents:
+            doc.metadata["doc_id"] = Path(doc.metadata.get("file_path", "")).resolve().relative_to(Path(corpus).resolve()).as_posix()
+        client = chromadb.PersistentClient(str(work_dir), settings=ChromaSettings(anonymized_telemetry=False))
+        collection = client.get_or_create_collection("textbook")
+        storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
+        self._index = VectorStoreIndex.from_documents(
+            documents, storage_context=storage, transformations=[SentenceSplitter(chunk_size=chunk_size)]
+        )
+
+    def search(self, question: str, k: int = 5) -> list[Passage]:
+        nodes = self._index.as_retriever(similarity_top_k=k).retrieve(question)
+        return [
+            Passage(
+                rank=i, chunk_id=n.node.node_id, doc_id=n.node.metadata.get("doc_id", ""),
+                title=n.node.metadata.get("file_name", ""), collection="", section="", url="", page=None,
+                text=n.node.get_content(), score=float(n.score or 0.0),
+            )
+            for i, n in enumerate(nodes, start=1)
+        ]

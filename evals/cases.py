@@ -1,0 +1,94 @@
+"""The gold set: reading cases, and matching a passage against a case's evidence."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ingest.clean import inline
+
+GOLD = Path(__file__).with_name("gold.jsonl")
+DEV = Path(__file__).with_name("dev.jsonl")
+WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific")
+
+
+class CaseError(ValueError):
+    """A gold-set line that does not follow the format."""
+
+
+@dataclass
+class Case:
+    """One expected answer: a question, the evidence a correct citation must contain, and key points."""
+
+    id: str
+    question: str
+    answerable: bool
+    evidence: list[str] = field(default_factory=list)
+    evidence_docs: list[str] = field(default_factory=list)
+    key_points: list[str] = field(default_factory=list)
+    reference_answer: str = ""
+    why: str = ""
+    history: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if not data["history"]:
+            data.pop("history")
+        if self.answerable:
+            data.pop("why")
+        return data
+
+
+def load_cases(path: Path = GOLD) -> list[Case]:
+    """Read a JSONL gold set; raise CaseError naming the line of any malformed case."""
+    cases, seen = [], set()
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            case = Case(**{k: v for k, v in data.items() if k in Case.__dataclass_fields__})
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise CaseError(f"{path}:{number}: {exc}") from None
+        problems = []
+        if case.id in seen:
+            problems.append(f"duplicate id {case.id}")
+        if not case.question.strip():
+            problems.append("empty question")
+        if case.answerable and not (1 <= len(case.evidence) <= 3 and len(case.evidence) == len(case.evidence_docs)):
+            problems.append("an answerable case needs 1 to 3 evidence snippets, each with its document")
+        if not case.answerable and not case.why.split(":")[0] in WHY:
+            problems.append(f"a refusal needs a why starting with one of {', '.join(WHY)}")
+        if problems:
+            raise CaseError(f"{path}:{number} ({case.id}): {'; '.join(problems)}")
+        seen.add(case.id)
+        cases.append(case)
+    return cases
+
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Compare text as a reader would: no markup, straight quotes, single spaces, lower case."""
+    text = unicodedata.normalize("NFKC", inline(text)).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def contains_evidence(passage_text: str, snippet: str) -> bool:
+    """True if the passage holds the snippet, or most of it where a chunk boundary cut it.
+
+    A snippet split across two passages counts for each passage that holds at
+    least 60% of its words, contiguous, from its start or its end.
+    """
+    passage, snip = normalise(passage_text), normalise(snippet)
+    if snip in passage:
+        return True
+    words = snip.split()
+    if len(words) < 8:
+        return False
+    need = max(5, int(len(words) * 0.6 + 0.999))
+    return " ".join(words[:need]) in passage or " ".join(words[-need:]) in passage
