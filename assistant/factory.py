@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.service import Assistant, PassageList
+from assistant.extractive import ExtractiveAnswerer
+from assistant.refusal import RefusalPolicy
+from assistant.service import Assistant
 from assistant.settings import Settings, offline_environment
+from assistant.verify import OfflineJudge
 from ingest.chunker import Chunker
 from index.embedder import Embedder
 from index.index import Index
@@ -20,7 +23,31 @@ def build_chunker(settings: Settings, index: Index) -> Chunker:
     return Chunker(max_tokens=settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
 
 
-def build_assistant(settings: Settings, index: Index | None = None) -> Assistant:
+def idf_of(index: Index):
+    """Word weights from the live keyword index (1.0 for every word before there is one)."""
+
+    def idf(term: str) -> float:
+        keyword = index.keyword()
+        return keyword.idf(term) if keyword is not None else 1.0
+
+    return idf
+
+
+def build_answerer(settings: Settings, index: Index):
+    if settings.llm_base_url:
+        from assistant.llm import LLMAnswerer
+
+        return LLMAnswerer.from_settings(settings)
+    return ExtractiveAnswerer(embedder=index.embedder, idf=idf_of(index))
+
+
+def build_assistant(settings: Settings, index: Index | None = None, answerer=None) -> Assistant:
     index = index or build_index(settings)
-    searcher = Searcher(index, mode=settings.search_mode)
-    return Assistant(searcher, PassageList(), top_k=settings.top_k)
+    judge = OfflineJudge(embedder=index.embedder, idf=idf_of(index))
+    return Assistant(
+        Searcher(index, mode=settings.search_mode),
+        answerer or build_answerer(settings, index),
+        policy=RefusalPolicy(judge),
+        judge=judge,
+        top_k=settings.top_k,
+    )

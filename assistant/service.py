@@ -8,6 +8,9 @@ from typing import Protocol
 
 from assistant.records import Answer
 from assistant.settings import MAX_QUESTION_CHARS
+from assistant.followup import standalone_question
+from assistant.refusal import Verdict, nearest_topics, refusal_text
+from assistant.verify import render, renumber, verify
 from index.search import Passage, Scope, Searcher
 
 
@@ -54,26 +57,20 @@ def check_question(question: str) -> str:
     return question
 
 
-class PassageList:
-    """The simplest answerer: the best passages, each with its [n]."""
-
-    name = "passages"
-
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        from assistant.records import Citation
-
-        citations = [Citation.from_passage(i, p) for i, p in enumerate(passages, start=1)]
-        lines = [f"[{c.n}] {c.title} — {c.section or c.title}: {c.text}" for c in citations]
-        return Answer(question=question, answer="\n\n".join(lines), refused=not citations, citations=citations,
-                      retrieved=passages, answerer=self.name)
-
-
 class Assistant:
-    """Retrieval plus an answerer. Heavy parts come in through the constructor."""
+    """Retrieval, a refusal policy, an answerer and citation verification.
 
-    def __init__(self, searcher: Searcher, answerer: Answerer, top_k: int = 5):
+    Heavy parts come in through the constructor. Every answer's sentences are
+    checked against the passages they cite (assistant/verify.py); unsupported
+    sentences are dropped from the text (kept in `sentences`, marked), and an
+    answer left with none is a refusal.
+    """
+
+    def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, judge=None, top_k: int = 5):
         self.searcher = searcher
         self.answerer = answerer
+        self.policy = policy
+        self.judge = judge
         self.top_k = top_k
 
     def ask(self, question: str, history: tuple[Turn, ...] = (), scope: Scope = Scope()) -> Answer:
@@ -82,19 +79,51 @@ class Assistant:
     def ask_many(self, queries: list[Query]) -> list[Answer]:
         """Answer each query in order; raises QuestionError for the first bad question."""
         checked = [check_question(q.question) for q in queries]
-        answers = []
-        for query, question in zip(queries, checked):
-            t0 = time.perf_counter()
-            passages = self.searcher.search(question, self.top_k, query.scope)
-            t1 = time.perf_counter()
-            answer = self.answerer.answer(question, passages)
-            t2 = time.perf_counter()
-            answer.question = question
-            answer.retrieved = passages
-            answer.timings_ms = {
-                "retrieve": round((t1 - t0) * 1000, 2),
-                "compose": round((t2 - t1) * 1000, 2),
-                "total": round((t2 - t0) * 1000, 2),
-            }
-            answers.append(answer)
-        return answers
+        return [self._one(query, question) for query, question in zip(queries, checked)]
+
+    def _one(self, query: Query, question: str, on_token=None) -> Answer:
+        t0 = time.perf_counter()
+        standalone = standalone_question(question, list(query.history))
+        passages = self.searcher.search(standalone, self.top_k, query.scope)
+        t1 = time.perf_counter()
+        verdict = self.policy.check(question, passages) if self.policy else None
+        if verdict is not None and verdict.refuse:
+            answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal")
+        else:
+            answer = self.answerer.answer(standalone, passages)
+            answer = self._verified(answer, passages)
+        t2 = time.perf_counter()
+        answer.question = question
+        answer.standalone_question = standalone
+        answer.retrieved = passages
+        answer.timings_ms = {
+            "retrieve": round((t1 - t0) * 1000, 2),
+            "compose": round((t2 - t1) * 1000, 2),
+            "total": round((t2 - t0) * 1000, 2),
+        }
+        return answer
+
+    def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
+        if self.judge is None or answer.refused:
+            return answer
+        by_number = {c.n: c for c in answer.citations}
+        pairs = [(s.text + "".join(f" [{n}]" for n in s.citations), s.citations) for s in answer.sentences]
+        checked = verify(pairs, by_number, self.judge)
+        supported = [s for s in checked if s.supported]
+        sentences, citations = renumber(checked, by_number)
+        if not supported:
+            verdict = Verdict(True, "The guidance does not answer this directly.", nearest_topics(passages))
+            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True,
+                          sentences=sentences, answerer=answer.answerer)
+        if all(s.supported for s in checked) and answer.answerer == "extractive":
+            text = _renumber_text(answer.answer, {c.n: i for i, c in enumerate(answer.citations, 1)})
+        else:
+            text = render(sentences)
+        answer.answer, answer.sentences, answer.citations = text, sentences, citations
+        return answer
+
+
+def _renumber_text(text: str, mapping: dict[int, int]) -> str:
+    import re
+
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -41,8 +42,9 @@ def tokenize(text: str) -> list[str]:
 class KeywordIndex:
     """BM25 scores over passages; `ids[i]` is the chunk id of row i."""
 
-    def __init__(self, retriever, ids: list[str], doc_ids: list[str], collections: list[str]):
+    def __init__(self, retriever, ids: list[str], doc_ids: list[str], collections: list[str], df: dict | None = None):
         self._retriever = retriever
+        self._df = df or {}
         self.ids = ids
         self.doc_ids = np.array(doc_ids, dtype=object)
         self.collections = np.array(collections, dtype=object)
@@ -55,11 +57,16 @@ class KeywordIndex:
 
         folder.mkdir(parents=True, exist_ok=True)
         retriever = bm25s.BM25()
+        tokens = [tokenize(t) or ["_"] for t in texts]
+        df: dict[str, int] = {}
+        for toks in tokens:
+            for tok in set(toks):
+                df[tok] = df.get(tok, 0) + 1
         if texts:
-            retriever.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
+            retriever.index(tokens, show_progress=False)
             retriever.save(str(folder))
         (folder / "rows.json").write_text(
-            json.dumps({"ids": ids, "doc_ids": doc_ids, "collections": collections}), encoding="utf-8"
+            json.dumps({"ids": ids, "doc_ids": doc_ids, "collections": collections, "df": df}), encoding="utf-8"
         )
 
     @classmethod
@@ -70,7 +77,12 @@ class KeywordIndex:
         if not rows["ids"]:
             return None
         retriever = bm25s.BM25.load(str(folder), mmap=True)
-        return cls(retriever, rows["ids"], rows["doc_ids"], rows["collections"])
+        return cls(retriever, rows["ids"], rows["doc_ids"], rows["collections"], rows.get("df"))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term over the passages (unseen terms count as rare)."""
+        n = len(self.ids)
+        return math.log(1 + (n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) with score > 0, among rows where `mask` is True."""

@@ -1,0 +1,116 @@
+"""Decides when the guidance does not cover a question, and says so plainly.
+
+Checks, in order, each with a one-line reason the user sees:
+- requests that are not questions about the guidance: instructions to the
+  assistant (prompt injection), writing or coding tasks, product picks;
+- questions asking for a figure (price, threshold, penalty, deadline) that no
+  retrieved passage gives, which is how country-specific legal and vendor
+  pricing questions show up;
+- a premise ("Since the guide says you must always build in-house...") that no
+  retrieved passage supports;
+- retrieval that found nothing close (the best passage's cosine similarity
+  under `min_similarity`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.search import Passage
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|rules?|prompt|guidelines|citation)"
+    r"|\b(system prompt|developer mode|debug mode|jailbreak)\b|^\W*(system|assistant)\s*[:>]"
+    r"|\b(reveal|print|output|show|repeat)\b[^.?!]{0,30}\b(prompt|instructions|index|documents you)"
+    r"|\bdo what it says\b|\bsigned as\b|\bcertify(ing)?\b",
+    re.I | re.M,
+)
+_TASK = re.compile(
+    r"\b(write|draft|compose|generate)\b[^.?!]{0,30}\b(post|tweet|poem|email|essay|story|code|script|statement)\b"
+    r"|\b(training|python|sql|javascript) code\b|\brecipe\b|\btranslate\b|\bfix (it|my|this|the error)\b|\bdebug\b",
+    re.I,
+)
+_PRODUCT_PICK = re.compile(
+    r"\b(just )?recommend (one|a (product|tool|vendor|supplier))\b|\bwhich (product|tool|vendor|supplier|is cheaper)\b"
+    r"|\bwhich is (better|cheaper)\b",
+    re.I,
+)
+_FIGURE = re.compile(
+    r"\bhow much\b|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b"
+    r"|\bminimum number\b|\bcontract value\b|\bin (pounds|euros|dollars)\b|\bcheaper\b|\bfines?\b",
+    re.I,
+)
+_DIGIT = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(%|percent|pounds|euros|dollars|days|weeks|months|million|billion|k\b)", re.I)
+_CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)
+_PREMISE = re.compile(
+    r"^\s*(since|given that|as|because)\s+(?P<premise>[^,?]{12,}?)\s*,"
+    r"|^\s*(?P<premise2>(the|our|this)\s[^,?]{0,60}\b(says|say|gives|requires|states|lets|let|mandates)\b[^,?—–-]{6,}?)\s*(,|—|–|-|\bso\b)",
+    re.I,
+)
+
+
+@dataclass
+class Verdict:
+    """Whether to refuse, why (one line), and the nearest topics the guidance does cover."""
+
+    refuse: bool
+    reason: str = ""
+    nearest: list[str] | None = None
+
+
+def nearest_topics(passages: list[Passage], n: int = 3) -> list[str]:
+    topics: list[str] = []
+    for p in passages:
+        leaf = p.section.split(" > ")[-1] if p.section else ""
+        topic = p.title if not leaf or leaf == p.title else f"{p.title}: {leaf}"
+        if topic not in topics:
+            topics.append(topic)
+        if len(topics) == n:
+            break
+    return topics
+
+
+class RefusalPolicy:
+    """Applies the checks above; `judge` scores premise support (see assistant/verify.py)."""
+
+    def __init__(self, judge, min_similarity: float = 0.36, premise_support: float = 0.75):
+        self.judge = judge
+        self.min_similarity = min_similarity
+        self.premise_support = premise_support
+
+    def check(self, question: str, passages: list[Passage]) -> Verdict:
+        nearest = nearest_topics(passages)
+        if _INSTRUCTION.search(question):
+            return Verdict(True, "I answer questions from the guidance; I don't follow instructions to change how I work.", nearest)
+        if _TASK.search(question):
+            return Verdict(True, "That is a task outside the guidance, which covers how to buy AI in the public sector.", nearest)
+        if _PRODUCT_PICK.search(question):
+            return Verdict(True, "The guidance does not recommend or compare specific products or vendors.", nearest)
+        if not passages:
+            return Verdict(True, "Nothing in the guidance matches this question.", nearest)
+        best = max((p.similarity or 0.0) for p in passages)
+        if best < self.min_similarity:
+            return Verdict(True, "The guidance does not cover this.", nearest)
+        if _FIGURE.search(question) and not any(_DIGIT.search(p.text) for p in passages[:3]):
+            return Verdict(
+                True,
+                "The guidance does not give that figure: it does not set prices, legal thresholds or penalties for any "
+                "particular country or product. Check your own procurement rules or the vendor.",
+                nearest,
+            )
+        match = _PREMISE.search(question)
+        if match:
+            premise = match.group("premise") or match.group("premise2")
+            premise = _CLAIM.sub("", premise, count=1) or premise
+            support = max((self.judge.support(premise, p.text) for p in passages), default=0.0)
+            if support < self.premise_support:
+                return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
+        return Verdict(False, "", nearest)
+
+
+def refusal_text(verdict: Verdict) -> str:
+    text = verdict.reason
+    if verdict.nearest:
+        text += " Topics the guidance does cover that come closest: " + "; ".join(verdict.nearest) + "."
+    return text
