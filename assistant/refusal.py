@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.sentences import sentence_spans
+from index.keyword import tokenize
 from index.search import Passage
 
 _INSTRUCTION = re.compile(
@@ -36,16 +38,21 @@ _PRODUCT_PICK = re.compile(
     r"|\bwhich is (better|cheaper)\b",
     re.I,
 )
-_FIGURE = re.compile(
-    r"\bhow much\b|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b"
-    r"|\bminimum number\b|\bcontract value\b|\bin (pounds|euros|dollars)\b|\bcheaper\b|\bfines?\b",
+_MONEY_ASK = re.compile(
+    r"\bhow much\b|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
+    r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b",
     re.I,
 )
-_DIGIT = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(%|percent|pounds|euros|dollars|days|weeks|months|million|billion|k\b)", re.I)
+_TIME_ASK = re.compile(r"\bminimum number of (days|weeks)\b|\bhow many (days|weeks|months)\b|\bdeadline\b", re.I)
+_MONEY = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(pounds|euros|dollars|usd|eur|gbp|million|billion)\b", re.I)
+_DURATION = re.compile(r"\b\d+\s?(days|weeks|months)\b", re.I)
 _CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)
+_SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document)"
+_REPORTING = r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?)"
 _PREMISE = re.compile(
-    r"^\s*(since|given that|as|because)\s+(?P<premise>[^,?]{12,}?)\s*,"
-    r"|^\s*(?P<premise2>(the|our|this)\s[^,?]{0,60}\b(says|say|gives|requires|states|lets|let|mandates)\b[^,?—–-]{6,}?)\s*(,|—|–|-|\bso\b)",
+    rf"^\s*(since|given that)\s+(?P<premise>[^,?]{{12,}}?)\s*,"
+    rf"|^\s*(as|because)\s+(?P<premise2>[^,?]*\b{_SOURCE}\b[^,?]*\b{_REPORTING}\b[^,?]{{8,}}?)\s*,"
+    rf"|^\s*(?P<premise3>(the|our|this)\s[^,?]{{0,60}}\b{_SOURCE}\b[^,?]{{0,30}}\b{_REPORTING}\b[^,?]{{8,}}?)\s*(,|\s[—–-]\s|\bso\b)",
     re.I,
 )
 
@@ -92,7 +99,9 @@ class RefusalPolicy:
         best = max((p.similarity or 0.0) for p in passages)
         if best < self.min_similarity:
             return Verdict(True, "The guidance does not cover this.", nearest)
-        if _FIGURE.search(question) and not any(_DIGIT.search(p.text) for p in passages[:3]):
+        if (_MONEY_ASK.search(question) and not _gives_figure(question, passages, _MONEY)) or (
+            _TIME_ASK.search(question) and not _gives_figure(question, passages, _DURATION)
+        ):
             return Verdict(
                 True,
                 "The guidance does not give that figure: it does not set prices, legal thresholds or penalties for any "
@@ -101,12 +110,23 @@ class RefusalPolicy:
             )
         match = _PREMISE.search(question)
         if match:
-            premise = match.group("premise") or match.group("premise2")
+            premise = match.group("premise") or match.group("premise2") or match.group("premise3")
             premise = _CLAIM.sub("", premise, count=1) or premise
             support = max((self.judge.support(premise, p.text) for p in passages), default=0.0)
             if support < self.premise_support:
                 return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
         return Verdict(False, "", nearest)
+
+
+def _gives_figure(question: str, passages: list[Passage], figure: re.Pattern) -> bool:
+    """True if a sentence of the top passages states such a figure and shares the question's subject."""
+    asked = set(tokenize(question))
+    for p in passages[:3]:
+        for s, e in sentence_spans(p.text):
+            sentence = p.text[s:e]
+            if figure.search(sentence) and len(asked & set(tokenize(sentence))) >= max(2, len(asked) // 3):
+                return True
+    return False
 
 
 def refusal_text(verdict: Verdict) -> str:

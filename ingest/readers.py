@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 from corpus.manifest import Source
@@ -113,8 +114,12 @@ def _pdf(data: bytes):
 
 
 def _tidy_pdf_text(text: str) -> str:
-    text = text.replace("\r", "\n").replace("\u00a0", " ")
+    text = unicodedata.normalize("NFKC", text).replace("\r", "\n")  # ligatures (ﬁ) -> letters
     text = re.sub(r"-\n(?=[a-z])", "", text)  # words hyphenated across lines
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if paragraphs and sum(len(p.split()) <= 2 for p in paragraphs) > len(paragraphs) / 2:
+        # Some PDFs come out one word per line with blank lines between: that is running text.
+        return " ".join(text.split())
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
     # Join the lines of a paragraph; keep breaks before bullets and after sentence ends.
     out: list[str] = []

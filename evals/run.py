@@ -1,0 +1,161 @@
+"""Runs a gold set through the assistant and scores retrieval, citations, answers and refusals.
+
+Citation metrics follow ALCE (Gao et al., 2023), judged by the offline verifier
+(or any Judge): a statement's citation recall is 1 when its cited passages
+together support it; a citation is precise when it supports the statement on
+its own, or the statement loses support without it. `cited_evidence` is
+stricter and needs no judge: the share of answers whose citations include a
+passage holding the case's evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from assistant.service import Assistant, Query, Turn
+from assistant.verify import SUPPORT_THRESHOLD
+from evals.cases import Case, contains_evidence, normalise
+from evals.metrics import first_hit_rank, hit_at, mean, ndcg_at, percentile, reciprocal_rank
+
+
+@dataclass
+class CaseResult:
+    id: str
+    question: str
+    answerable: bool
+    refused: bool
+    answer: str
+    hit_rank: int | None = None
+    ndcg10: float = 0.0
+    statements: int = 0
+    citation_recall: float | None = None
+    citation_precision: float | None = None
+    cited_evidence: bool | None = None
+    key_points_found: list[str] = field(default_factory=list)
+    key_points_missed: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+    citations: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EvalRun:
+    """One configuration's scores on one gold set."""
+
+    config: str
+    date: str
+    corpus_version: str
+    cases: int
+    unanswerable: int
+    metrics: dict
+    results: list[CaseResult]
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "results"}, "results": [r.to_dict() for r in self.results]}
+
+
+def corpus_version(assistant: Assistant) -> str:
+    """A short hash of the indexed documents' contents."""
+    catalog = assistant.searcher.index.catalog()
+    digest = hashlib.sha256("".join(sorted(d.sha256 for d in catalog.documents.values())).encode()).hexdigest()
+    return f"{len(catalog.documents)} docs/{digest[:12]}"
+
+
+def _relevant(case: Case, text: str, doc_id: str) -> bool:
+    return any(doc_id == d and contains_evidence(text, e) for e, d in zip(case.evidence, case.evidence_docs))
+
+
+def score_case(case: Case, assistant: Assistant, judge, retrieve=None) -> CaseResult:
+    """Ask one case and score it. `retrieve(question, k)` overrides retrieval metrics (baselines)."""
+    history = tuple(Turn(h.get("question", ""), h.get("answer", "")) for h in case.history)
+    started = time.perf_counter()
+    answer = assistant.ask_many([Query(case.question, history)])[0]
+    latency = (time.perf_counter() - started) * 1000
+    result = CaseResult(
+        id=case.id, question=case.question, answerable=case.answerable, refused=answer.refused,
+        answer=answer.answer, latency_ms=round(latency, 1),
+        citations=[f"[{c.n}] {c.doc_id} › {c.section}" for c in answer.citations],
+    )
+    if not case.answerable:
+        return result
+    ranked = retrieve(answer.standalone_question or case.question, 10) if retrieve else assistant.searcher.search(
+        answer.standalone_question or case.question, 10
+    )
+    relevant = [_relevant(case, p.text, p.doc_id) for p in ranked]
+    result.hit_rank = first_hit_rank(relevant)
+    result.ndcg10 = round(ndcg_at(relevant, 10, len(set(case.evidence))), 4)
+    text = normalise(answer.answer)
+    result.key_points_found = [k for k in case.key_points if normalise(k) in text]
+    result.key_points_missed = [k for k in case.key_points if normalise(k) not in text]
+    if answer.refused:
+        return result
+    by_n = {c.n: c for c in answer.citations}
+    result.cited_evidence = any(_relevant(case, c.text, c.doc_id) for c in answer.citations)
+    recalls, precisions = [], []
+    for sentence in answer.sentences:
+        if not sentence.supported:
+            recalls.append(0.0)
+            continue
+        cited = [by_n[n] for n in sentence.citations if n in by_n]
+        together = " ".join(c.text for c in cited)
+        supported = judge.support(sentence.text, together) >= SUPPORT_THRESHOLD if cited else False
+        recalls.append(1.0 if supported else 0.0)
+        for c in cited:
+            alone = judge.support(sentence.text, c.text) >= SUPPORT_THRESHOLD
+            rest = " ".join(o.text for o in cited if o is not c)
+            needed = supported and not (rest and judge.support(sentence.text, rest) >= SUPPORT_THRESHOLD)
+            precisions.append(1.0 if alone or needed else 0.0)
+    result.statements = len(answer.sentences)
+    result.citation_recall = round(mean(recalls), 4) if recalls else None
+    result.citation_precision = round(mean(precisions), 4) if precisions else None
+    return result
+
+
+def summarise(results: list[CaseResult]) -> dict:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    answered = [r for r in answerable if not r.refused]
+    statements = sum(r.statements for r in answered)
+    weighted = lambda attr: (  # noqa: E731 (statement-weighted, as ALCE reports)
+        sum((getattr(r, attr) or 0.0) * r.statements for r in answered if getattr(r, attr) is not None) / statements
+        if statements
+        else 0.0
+    )
+    kp_total = sum(len(r.key_points_found) + len(r.key_points_missed) for r in answered)
+    latencies = [r.latency_ms for r in results]
+    return {
+        "hit@1": round(mean([hit_at([r.hit_rank == 1], 1) for r in answerable]), 4),
+        "hit@5": round(mean([1.0 if r.hit_rank and r.hit_rank <= 5 else 0.0 for r in answerable]), 4),
+        "mrr": round(mean([1.0 / r.hit_rank if r.hit_rank else 0.0 for r in answerable]), 4),
+        "ndcg@10": round(mean([r.ndcg10 for r in answerable]), 4),
+        "citation_recall": round(weighted("citation_recall"), 4),
+        "citation_precision": round(weighted("citation_precision"), 4),
+        "cited_evidence": round(mean([1.0 if r.cited_evidence else 0.0 for r in answered]), 4),
+        "key_point_coverage": round(sum(len(r.key_points_found) for r in answered) / kp_total, 4) if kp_total else 0.0,
+        "refusal_rate_unanswerable": round(mean([1.0 if r.refused else 0.0 for r in unanswerable]), 4),
+        "false_refusal_rate": round(mean([1.0 if r.refused else 0.0 for r in answerable]), 4),
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+    }
+
+
+def run(config: str, cases: list[Case], assistant: Assistant, judge, retrieve=None) -> EvalRun:
+    results = [score_case(case, assistant, judge, retrieve) for case in cases]
+    return EvalRun(
+        config=config,
+        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        corpus_version=corpus_version(assistant),
+        cases=len(cases),
+        unanswerable=sum(1 for c in cases if not c.answerable),
+        metrics=summarise(results),
+        results=results,
+    )
+
+
+# reciprocal_rank is re-exported for tests that score rankings directly
+__all__ = ["CaseResult", "EvalRun", "run", "score_case", "summarise", "reciprocal_rank"]
