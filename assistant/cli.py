@@ -37,7 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
     p.add_argument("--mode", dest="search_mode", choices=["hybrid", "dense", "keyword"], help="retrieval (default hybrid)")
+    p.add_argument("--history", type=Path, help="JSON file: the conversation so far, [{\"question\", \"answer\"}, ...]")
+    p.add_argument("--collection", action="append", default=[], help="only search this collection (repeatable)")
+    p.add_argument("--doc", action="append", default=[], help="only search this document id (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
+
+    p = sub.add_parser("eval", help="score the assistant on a gold set of expected answers")
+    p.add_argument("--set", dest="gold_set", type=Path, help="JSONL gold set (default: evals/gold.jsonl)")
+    _common(p)
+    p.add_argument("--configs", default="hybrid",
+                   help="comma-separated: hybrid, dense, keyword, textbook, chunks-N, llm (default hybrid)")
+    p.add_argument("--corpus", type=Path, help="corpus folder, for the textbook and chunks-N configurations")
+    p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
+    p.add_argument("--gate", nargs="?", const="default", help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")
+    p.add_argument("--no-save", action="store_true", help="do not keep the run under DATA_DIR/evals")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("status", help="what the index holds")
     _common(p)

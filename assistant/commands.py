@@ -30,7 +30,7 @@ USER_ERRORS = (
 
 
 def run(args, settings: Settings) -> int:
-    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus}[args.command]
+    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate}[args.command]
     return handler(args, settings)
 
 
@@ -73,13 +73,30 @@ def ingest(args, settings: Settings) -> int:
     return 0
 
 
+def _history(items) -> tuple[Turn, ...]:
+    if not isinstance(items, list):
+        raise QuestionError("history must be a list of {\"question\", \"answer\"} objects")
+    return tuple(Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in items if isinstance(t, dict))
+
+
+def _scope(collections, docs) -> Scope:
+    return Scope(doc_ids=frozenset(docs or ()), collections=frozenset(collections or ()))
+
+
 def _queries(args) -> list[tuple[Query | None, str | None, str]]:
-    """(query, error, raw question) per input line, in order."""
+    """(query, error, raw question) per input, in order. JSONL lines may carry history, collection, doc."""
+    scope = _scope(args.collection, args.doc)
     if args.questions is None:
         if args.question is None:
             raise QuestionError("give a question, or --questions FILE.jsonl")
         question = sys.stdin.read() if args.question == "-" else args.question
-        return [(Query(question), None, question)]
+        history: tuple[Turn, ...] = ()
+        if args.history:
+            try:
+                history = _history(json.loads(Path(args.history).read_text(encoding="utf-8")))
+            except json.JSONDecodeError as exc:
+                raise QuestionError(f"{args.history} is not JSON ({exc.msg} at line {exc.lineno})") from None
+        return [(Query(question, history, scope), None, question)]
     handle = sys.stdin if str(args.questions) == "-" else open(args.questions, encoding="utf-8")
     out = []
     with handle:
@@ -89,11 +106,17 @@ def _queries(args) -> list[tuple[Query | None, str | None, str]]:
             try:
                 item = json.loads(line)
                 question = item["question"]
-                history = tuple(Turn(t.get("question", ""), t.get("answer", "")) for t in item.get("history") or [])
-                out.append((Query(question, history, Scope()), None, question))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                line_scope = _scope(_as_list(item.get("collection")) or args.collection, _as_list(item.get("doc")) or args.doc)
+                out.append((Query(question, _history(item.get("history") or []), line_scope), None, question))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, QuestionError) as exc:
                 out.append((None, f"line {number}: not a JSON object with a 'question' ({type(exc).__name__})", ""))
     return out
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def ask(args, settings: Settings) -> int:
@@ -168,3 +191,40 @@ def corpus(args, settings: Settings) -> int:
         for path, reason in report.failed.items():
             print(f"  failed {path}: {reason}")
     return 1 if report.failed else 0
+
+
+def evaluate(args, settings: Settings) -> int:
+    from evals.cases import GOLD, load_cases
+    from evals.configs import assistants
+    from evals.report import THRESHOLDS, gate, save_runs, table, write_report
+    from evals.run import corpus_version, run
+
+    cases = load_cases(args.gold_set or GOLD)
+    names = [n.strip() for n in args.configs.split(",") if n.strip()]
+    runs, version = [], ""
+    for name, assistant in assistants(settings, names, args.corpus):
+        if not version:
+            version = corpus_version(assistant)
+        runs.append(run(name, cases, assistant, assistant.judge, version))
+        if not args.json:
+            print(f"  {name}: done", file=sys.stderr)
+    if not args.no_save:
+        save_runs(runs, settings.data_dir / "evals")
+    if args.report:
+        write_report(runs, args.report)
+    first = runs[0]
+    failures = gate(first, THRESHOLDS if args.gate in (None, "default") else Path(args.gate)) if args.gate else []
+    if args.json:
+        print_json({
+            "cases": first.cases, "unanswerable": first.unanswerable, "metrics": first.metrics,
+            "config": first.config, "date": first.date, "corpus_version": first.corpus_version,
+            "configurations": {r.config: r.metrics for r in runs}, "gate_failures": failures,
+        })
+    else:
+        print(f"{first.cases} cases ({first.unanswerable} to refuse), corpus {first.corpus_version}\n")
+        print(table(runs))
+        if args.report:
+            print(f"\nreport: {args.report / 'report.md'}")
+        for failure in failures:
+            print(f"GATE FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0

@@ -36,7 +36,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder=None, idf=None, max_sentences: int = 4, per_passage: int = 2, prefilter: int = 10):
+    def __init__(self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 3, prefilter: int = 8):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
         self.max_sentences = max_sentences

@@ -39,7 +39,7 @@ _PRODUCT_PICK = re.compile(
     re.I,
 )
 _MONEY_ASK = re.compile(
-    r"\bhow much\b|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
+    r"\bhow much\b(?=[^?]*\b(cost|costs|charge|charged|pay|paid|spend|budget|per)\b)|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
     r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b",
     re.I,
 )
@@ -96,8 +96,8 @@ class RefusalPolicy:
             return Verdict(True, "The guidance does not recommend or compare specific products or vendors.", nearest)
         if not passages:
             return Verdict(True, "Nothing in the guidance matches this question.", nearest)
-        best = max((p.similarity or 0.0) for p in passages)
-        if best < self.min_similarity:
+        similarities = [p.similarity for p in passages if p.similarity is not None]
+        if similarities and max(similarities) < self.min_similarity:  # keyword-only search has none
             return Verdict(True, "The guidance does not cover this.", nearest)
         if (_MONEY_ASK.search(question) and not _gives_figure(question, passages, _MONEY)) or (
             _TIME_ASK.search(question) and not _gives_figure(question, passages, _DURATION)

@@ -40,13 +40,14 @@ class TextbookRetriever:
             documents, storage_context=storage, transformations=[SentenceSplitter(chunk_size=chunk_size)]
         )
 
-    def search(self, question: str, k: int = 5) -> list[Passage]:
+    def search(self, question: str, k: int = 5, scope=None) -> list[Passage]:
+        """Top-k passages (the scope is ignored: the textbook pipeline has none)."""
         nodes = self._index.as_retriever(similarity_top_k=k).retrieve(question)
         return [
             Passage(
                 rank=i, chunk_id=n.node.node_id, doc_id=n.node.metadata.get("doc_id", ""),
                 title=n.node.metadata.get("file_name", ""), collection="", section="", url="", page=None,
-                text=n.node.get_content(), score=float(n.score or 0.0),
+                text=n.node.get_content(), score=float(n.score or 0.0), similarity=float(n.score or 0.0),
             )
             for i, n in enumerate(nodes, start=1)
         ]

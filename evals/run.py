@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from assistant.service import Assistant, Query, Turn
 from assistant.verify import SUPPORT_THRESHOLD
 from evals.cases import Case, contains_evidence, normalise
-from evals.metrics import first_hit_rank, hit_at, mean, ndcg_at, percentile, reciprocal_rank
+from evals.metrics import first_hit_rank, hit_at, mean, ndcg_at, percentile
 
 
 @dataclass
@@ -70,8 +70,8 @@ def _relevant(case: Case, text: str, doc_id: str) -> bool:
     return any(doc_id == d and contains_evidence(text, e) for e, d in zip(case.evidence, case.evidence_docs))
 
 
-def score_case(case: Case, assistant: Assistant, judge, retrieve=None) -> CaseResult:
-    """Ask one case and score it. `retrieve(question, k)` overrides retrieval metrics (baselines)."""
+def score_case(case: Case, assistant: Assistant, judge) -> CaseResult:
+    """Ask one case and score it: the answer, then retrieval (top 10) for the ranking metrics."""
     history = tuple(Turn(h.get("question", ""), h.get("answer", "")) for h in case.history)
     started = time.perf_counter()
     answer = assistant.ask_many([Query(case.question, history)])[0]
@@ -83,9 +83,7 @@ def score_case(case: Case, assistant: Assistant, judge, retrieve=None) -> CaseRe
     )
     if not case.answerable:
         return result
-    ranked = retrieve(answer.standalone_question or case.question, 10) if retrieve else assistant.searcher.search(
-        answer.standalone_question or case.question, 10
-    )
+    ranked = assistant.searcher.search(answer.standalone_question or case.question, 10)
     relevant = [_relevant(case, p.text, p.doc_id) for p in ranked]
     result.hit_rank = first_hit_rank(relevant)
     result.ndcg10 = round(ndcg_at(relevant, 10, len(set(case.evidence))), 4)
@@ -144,18 +142,16 @@ def summarise(results: list[CaseResult]) -> dict:
     }
 
 
-def run(config: str, cases: list[Case], assistant: Assistant, judge, retrieve=None) -> EvalRun:
-    results = [score_case(case, assistant, judge, retrieve) for case in cases]
+def run(config: str, cases: list[Case], assistant: Assistant, judge, version: str = "") -> EvalRun:
+    """Score every case with one configuration of the assistant."""
+    results = [score_case(case, assistant, judge) for case in cases]
     return EvalRun(
         config=config,
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        corpus_version=corpus_version(assistant),
+        corpus_version=version or corpus_version(assistant),
         cases=len(cases),
         unanswerable=sum(1 for c in cases if not c.answerable),
         metrics=summarise(results),
         results=results,
     )
 
-
-# reciprocal_rank is re-exported for tests that score rankings directly
-__all__ = ["CaseResult", "EvalRun", "run", "score_case", "summarise", "reciprocal_rank"]
