@@ -18,6 +18,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", dest="embed_model", help="sentence-transformers model folder (env PROCURE_AI_EMBED_MODEL)")
 
 
+def _llm(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (env PROCURE_AI_LLM_BASE_URL)")
+    p.add_argument("--llm-model", help="model name at that endpoint (env PROCURE_AI_LLM_MODEL)")
+    p.add_argument("--llm-api-key", help="API key, if the endpoint needs one (env PROCURE_AI_LLM_API_KEY)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="procure-ai",
@@ -40,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", type=Path, help="JSON file: the conversation so far, [{\"question\", \"answer\"}, ...]")
     p.add_argument("--collection", action="append", default=[], help="only search this collection (repeatable)")
     p.add_argument("--doc", action="append", default=[], help="only search this document id (repeatable)")
+    _llm(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
 
     p = sub.add_parser("eval", help="score the assistant on a gold set of expected answers")
@@ -51,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
     p.add_argument("--gate", nargs="?", const="default", help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")
     p.add_argument("--no-save", action="store_true", help="do not keep the run under DATA_DIR/evals")
+    _llm(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("status", help="what the index holds")

@@ -15,6 +15,7 @@ from index.embedder import EmbedderError
 from index.index import IndexBusy
 from index.search import IndexNotReady, Scope
 from index.store import StoreError
+from assistant.llm import LLMError
 
 USER_ERRORS = (
     ValueError,  # bad settings, QuestionError, InputError, ManifestError
@@ -26,6 +27,7 @@ USER_ERRORS = (
     QuestionError,
     InputError,
     ManifestError,
+    LLMError,
 )
 
 

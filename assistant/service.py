@@ -73,8 +73,11 @@ class Assistant:
         self.judge = judge
         self.top_k = top_k
 
-    def ask(self, question: str, history: tuple[Turn, ...] = (), scope: Scope = Scope()) -> Answer:
-        return self.ask_many([Query(question, tuple(history), scope)])[0]
+    def ask(self, question: str, history: tuple[Turn, ...] = (), scope: Scope = Scope(), on_token=None) -> Answer:
+        """One question. `on_token(text)` receives the answer as it streams (LLM answerers)."""
+        if on_token is None:
+            return self.ask_many([Query(question, tuple(history), scope)])[0]
+        return self._one(Query(question, tuple(history), scope), check_question(question), on_token)
 
     def ask_many(self, queries: list[Query]) -> list[Answer]:
         """Answer each query in order; raises QuestionError for the first bad question."""
@@ -90,7 +93,10 @@ class Assistant:
         if verdict is not None and verdict.refuse:
             answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal")
         else:
-            answer = self.answerer.answer(standalone, passages)
+            if on_token is not None and getattr(self.answerer, "name", "") == "llm":
+                answer = self.answerer.answer(standalone, passages, on_token=on_token)
+            else:
+                answer = self.answerer.answer(standalone, passages)
             answer = self._verified(answer, passages)
         t2 = time.perf_counter()
         answer.question = question
@@ -104,10 +110,13 @@ class Assistant:
         return answer
 
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
+        if answer.refused and not answer.answer:
+            verdict = Verdict(True, "The guidance does not cover this.", nearest_topics(passages))
+            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True, answerer=answer.answerer)
         if self.judge is None or answer.refused:
             return answer
         by_number = {c.n: c for c in answer.citations}
-        pairs = [(s.text + "".join(f" [{n}]" for n in s.citations), s.citations) for s in answer.sentences]
+        pairs = [(s.text, s.citations) for s in answer.sentences]
         checked = verify(pairs, by_number, self.judge)
         supported = [s for s in checked if s.supported]
         sentences, citations = renumber(checked, by_number)
@@ -117,8 +126,8 @@ class Assistant:
                           sentences=sentences, answerer=answer.answerer)
         if all(s.supported for s in checked) and answer.answerer == "extractive":
             text = _renumber_text(answer.answer, {c.n: i for i, c in enumerate(answer.citations, 1)})
-        else:
-            text = render(sentences)
+        else:  # an LLM answer: unsupported sentences stay, marked, so the reader sees what was not backed
+            text = render(sentences, mark_unsupported=answer.answerer != "extractive")
         answer.answer, answer.sentences, answer.citations = text, sentences, citations
         return answer
 

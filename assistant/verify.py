@@ -130,10 +130,15 @@ def renumber(sentences: list[Sentence], citations: dict[int, Citation]) -> tuple
     return out_sentences, out_citations
 
 
-def render(sentences: list[Sentence]) -> str:
-    """Answer text: each supported sentence followed by its [n] markers."""
+def render(sentences: list[Sentence], mark_unsupported: bool = False) -> str:
+    """Answer text: each supported sentence followed by its [n] markers.
+
+    Unsupported sentences are left out, or kept with an [unsupported] mark.
+    """
     parts = []
     for s in sentences:
         if s.supported:
             parts.append(s.text + "".join(f" [{n}]" for n in s.citations))
+        elif mark_unsupported:
+            parts.append(f"{s.text} [unsupported]")
     return " ".join(parts)
