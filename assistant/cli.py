@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     _llm(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("serve", help="start the chat (and POST /api/ask) on 127.0.0.1")
+    _common(p)
+    _llm(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
+    p.add_argument("--concurrency", type=int, default=4, help="questions answered at once; others queue (default 4)")
+
     p = sub.add_parser("status", help="what the index holds")
     _common(p)
     p.add_argument("--json", action="store_true")

@@ -32,7 +32,7 @@ USER_ERRORS = (
 
 
 def run(args, settings: Settings) -> int:
-    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate}[args.command]
+    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve}[args.command]
     return handler(args, settings)
 
 
@@ -230,3 +230,26 @@ def evaluate(args, settings: Settings) -> int:
         for failure in failures:
             print(f"GATE FAILED: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def serve(args, settings: Settings) -> int:
+    import os
+
+    import uvicorn
+
+    from assistant.chat import build_app
+    from assistant.factory import build_assistant
+
+    auth = args.auth or os.environ.get("PROCURE_AI_AUTH")
+    if auth and ":" not in auth:
+        raise ValueError("--auth takes USER:PASSWORD")
+    assistant = build_assistant(settings)
+    catalog = assistant.searcher.index.catalog()
+    if not catalog.documents:
+        raise ValueError("the index is empty: run `procure-ai ingest FOLDER` first")
+    assistant.ask("warm up: who should be involved when buying AI?")  # load the model and caches before the first user
+    collections = sorted({d.collection for d in catalog.documents.values() if d.collection})
+    app = build_app(assistant, collections, tuple(auth.split(":", 1)) if auth else None, args.concurrency)
+    print(f"procure-ai chat on http://{args.host}:{args.port}/  (API: POST /api/ask)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -131,7 +131,10 @@ class ScriptedAnswerer:
 def test_llm_answers_citing_wrong_missing_or_nonexistent_passages_are_marked(mirror_data_dir, mirror_index):
     settings = Settings.load(environ={}, data_dir=mirror_data_dir)
     real = build_assistant(settings, index=mirror_index)
-    passages = real.searcher.search("Who should be involved when buying AI?", 5)
+    from index.search import Scope
+
+    scope = Scope(doc_ids=frozenset({"ocp-buying-ai/12-who-to-involve.md", "ocp-buying-ai/07-your-role-as-a-procurement-officer.md"}))
+    passages = real.searcher.search("Who should be involved when buying AI?", 5, scope)
     who = next(i for i, p in enumerate(passages, 1) if "Procurement officer" in p.text)
     other = next(i for i, p in enumerate(passages, 1) if "Procurement officer" not in p.text and "Legal officer" not in p.text)
     text = (
@@ -141,7 +144,7 @@ def test_llm_answers_citing_wrong_missing_or_nonexistent_passages_are_marked(mir
         "The IT expert advises on security [42]."
     )
     assistant = build_assistant(settings, index=mirror_index, answerer=ScriptedAnswerer(text))
-    answer = assistant.ask("Who should be involved when buying AI?")
+    answer = assistant.ask("Who should be involved when buying AI?", scope=scope)
     check_contract(answer)
     supported = [s.supported for s in answer.sentences]
     assert supported[0] is True and supported[2] is False and supported[3] is False
