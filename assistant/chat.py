@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 import anyio
 import gradio as gr
@@ -69,7 +70,7 @@ def answer_markdown(answer: Answer) -> str:
     return text
 
 
-def build_ui(assistant: Assistant, collections: list[str]):
+def build_ui(assistant: Assistant, collections: list[str], feedback=None):
     def respond(message: str, history: list[dict], collection: str, state: list):
         try:
             scope = Scope(collections=frozenset({collection})) if collection and collection != "All guidance" else Scope()
@@ -81,8 +82,33 @@ def build_ui(assistant: Assistant, collections: list[str]):
             return history, "", "", state
         history = history + [{"role": "user", "content": html.escape(message, quote=False)},
                              {"role": "assistant", "content": answer_markdown(answer)}]
-        state = state + [{"question": message, "answer": answer.answer}]
+        state = state + [{"question": message, "answer": answer.answer, "json": answer.to_dict()}]
         return history, "", citation_cards(answer), state
+
+    def on_vote(data: gr.LikeData, comment: str, state: list):
+        if feedback is None or not state:
+            return gr.update()
+        turn = state[min(data.index[0] // 2 if isinstance(data.index, (list, tuple)) else data.index // 2, len(state) - 1)]
+        vote = "up" if data.liked is True or data.liked == "Like" else "down"
+        earlier = [{"question": t["question"], "answer": t["answer"]} for t in state if t is not turn]
+        feedback.add(vote, turn["question"], turn["json"], earlier, comment or "")
+        return gr.update(value="", placeholder="Thank you: your feedback was saved.")
+
+    def conversation_markdown(state: list) -> str | None:
+        if not state:
+            return None
+        import tempfile
+
+        lines = ["# Questions about buying AI, answered from the guidance", ""]
+        for turn in state:
+            lines += [f"## {turn['question']}", "", turn["json"]["answer"], ""]
+            for c in turn["json"]["citations"]:
+                page = f", p. {c['page']}" if c.get("page") else ""
+                lines.append(f"[{c['n']}] {c['title']} — {c['section']}{page}. {c.get('publisher') or ''}. {c['url']}")
+            lines.append("")
+        path = Path(tempfile.mkdtemp(prefix="procure-ai-")) / "conversation.md"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return str(path)
 
     with gr.Blocks(title="procure-ai: buying AI, from the guidance") as demo:
         gr.Markdown("## Buying AI: answers from public guidance\nEvery answer quotes the guidance and cites its source. "
@@ -95,13 +121,20 @@ def build_ui(assistant: Assistant, collections: list[str]):
         question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
                               max_length=MAX_QUESTION_CHARS, submit_btn=True)
         gr.Examples(EXAMPLES, inputs=question, label="Try a question")
+        with gr.Row():
+            comment = gr.Textbox(label="Comment on an answer (optional, then press 👍 or 👎 on it)", scale=3)
+            download = gr.DownloadButton("Download conversation (Markdown)", scale=1)
         sources = gr.HTML(label="Sources", elem_id="sources")
-        question.submit(respond, [question, chatbot, collection, state], [chatbot, question, sources, state])
-        new.click(lambda: ([], "", "", []), None, [chatbot, question, sources, state])
+        question.submit(respond, [question, chatbot, collection, state], [chatbot, question, sources, state]).then(
+            conversation_markdown, state, download
+        )
+        chatbot.like(on_vote, [comment, state], comment)
+        new.click(lambda: ([], "", "", [], None), None, [chatbot, question, sources, state, download])
     return demo
 
 
-def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str] | None = None, concurrency: int = 4):
+def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str] | None = None, concurrency: int = 4,
+              feedback=None):
     """A FastAPI app with the chat at / and the JSON API at POST /api/ask."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -121,7 +154,7 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
             return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=400)
         return JSONResponse(answer.to_dict())
 
-    demo = build_ui(assistant, collections).queue(default_concurrency_limit=concurrency, max_size=64)
+    demo = build_ui(assistant, collections, feedback).queue(default_concurrency_limit=concurrency, max_size=64)
     return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, theme=gr.themes.Default(text_size="lg"))
 
 

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
     p.add_argument("--concurrency", type=int, default=4, help="questions answered at once; others queue (default 4)")
 
+    p = sub.add_parser("feedback", help="the chat's thumbs up/down: list them, or export the thumbs-down as eval cases")
+    p.add_argument("action", choices=["list", "export"])
+    p.add_argument("--down", action="store_true", help="list only thumbs-down")
+    p.add_argument("--out", type=Path, help="export to this JSONL file (default: stdout)")
+    _common(p)
+
     p = sub.add_parser("status", help="what the index holds")
     _common(p)
     p.add_argument("--json", action="store_true")

@@ -32,7 +32,7 @@ USER_ERRORS = (
 
 
 def run(args, settings: Settings) -> int:
-    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve}[args.command]
+    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve, "feedback": feedback}[args.command]
     return handler(args, settings)
 
 
@@ -249,7 +249,29 @@ def serve(args, settings: Settings) -> int:
         raise ValueError("the index is empty: run `procure-ai ingest FOLDER` first")
     assistant.ask("warm up: who should be involved when buying AI?")  # load the model and caches before the first user
     collections = sorted({d.collection for d in catalog.documents.values() if d.collection})
-    app = build_app(assistant, collections, tuple(auth.split(":", 1)) if auth else None, args.concurrency)
+    from assistant.feedback import FeedbackStore
+
+    app = build_app(assistant, collections, tuple(auth.split(":", 1)) if auth else None, args.concurrency,
+                    FeedbackStore(settings.data_dir))
     print(f"procure-ai chat on http://{args.host}:{args.port}/  (API: POST /api/ask)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def feedback(args, settings: Settings) -> int:
+    from assistant.feedback import FeedbackStore, as_eval_cases
+
+    store = FeedbackStore(settings.data_dir)
+    rows = store.rows("down" if args.down else None)
+    if args.action == "list":
+        for row in rows:
+            print(f"{row['id']}\t{row['created']}\t{row['vote']}\t{row['question'][:80]}\t{row['comment'][:60]}")
+        return 0
+    lines = [json.dumps(case, ensure_ascii=False) for case in as_eval_cases(store.rows("down"))]
+    if args.out:
+        Path(args.out).write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        print(f"{len(lines)} thumbs-down exported to {args.out} (add evidence and key points, then append to a gold set)")
+    else:
+        for line in lines:
+            print(line)
     return 0

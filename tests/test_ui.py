@@ -19,12 +19,16 @@ XSS = '<img src=x onerror="window.__xss=1">'
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("ui-data")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data_dir):
     base = tmp_path_factory.mktemp("ui")
     corpus = write_corpus(base / "corpus")
     write_corpus(corpus, {"hostile.txt": f"Hostile vendor note\n\nA vendor sent this text about data portability: {XSS} <script>window.__xss=2</script> please review it.\n"})
-    data = base / "data"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_AI_DATA_DIR": str(data)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_AI_DATA_DIR": str(data_dir)}
     subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus)], env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env,
@@ -128,3 +132,42 @@ def test_api_ask_has_the_cli_contract(server):
 
 def test_server_binds_loopback_only(server):
     assert server.startswith("http://127.0.0.1:")
+
+
+def test_thumbs_down_with_a_comment_is_stored_and_exports_as_an_eval_case(server, browser, data_dir):
+    from assistant.feedback import FeedbackStore
+
+    page = browser.new_page()
+    page.goto(server, wait_until="load")
+    ask(page, "What happens to our data at the end of the contract?")
+    page.locator(".citation-card").first.wait_for(timeout=60_000)
+    page.get_by_label("Comment on an answer").fill("should mention deletion deadlines")
+    page.get_by_role("button", name="Dislike").last.click()
+    deadline = time.time() + 20
+    while not FeedbackStore(data_dir).rows("down") and time.time() < deadline:
+        time.sleep(0.3)
+    row = FeedbackStore(data_dir).rows("down")[-1]
+    assert row["question"] == "What happens to our data at the end of the contract?"
+    assert row["comment"] == "should mention deletion deadlines" and row["answer"]["citations"]
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "feedback", "export", "--data-dir", str(data_dir)],
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=True)
+    case = json.loads(out.stdout.splitlines()[-1])
+    assert case["question"] == row["question"] and case["answerable"] is True
+    assert {"id", "evidence", "evidence_docs", "key_points", "reference_answer"} <= set(case)
+    assert case["feedback"]["comment"] == "should mention deletion deadlines"
+    page.close()
+
+
+def test_conversation_downloads_as_markdown_with_citations(server, browser):
+    page = browser.new_page(accept_downloads=True)
+    page.goto(server, wait_until="load")
+    ask(page, "Who signs off on choosing the vendor?")
+    page.locator(".citation-card").first.wait_for(timeout=60_000)
+    time.sleep(1)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Download conversation (Markdown)").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# Questions about buying AI")
+    assert "## Who signs off on choosing the vendor?" in text and "[1] Who to involve" in text
+    assert "https://example.org/who" in text
+    page.close()
