@@ -151,7 +151,7 @@ class Index:
         self.catalog()
         return self._not_live
 
-    def dense(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredPassage]:
+    def dense(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         return self.store.query(vector, k, where)
 
     def passages(self, ids: list[str]) -> list[StoredPassage]:

@@ -107,24 +107,24 @@ class Searcher:
         keyword: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
             vector = self.index.embedder.embed_query(query)
-            for hit in self.index.dense(vector, self.candidates + len(not_live), scope.where()):
-                if hit.id in not_live:
+            for cid, distance in self.index.dense(vector, self.candidates + len(not_live), scope.where()):
+                if cid in not_live:
                     continue
-                records[hit.id] = hit
-                dense[hit.id] = similarity[hit.id] = 1.0 - (hit.distance or 0.0)
-                signals.setdefault(hit.id, {})["dense_rank"] = len(dense)
+                dense[cid] = similarity[cid] = 1.0 - distance
+                signals.setdefault(cid, {})["dense_rank"] = len(dense)
         kw = self.index.keyword() if self.mode in ("hybrid", "keyword") else None
         if kw is not None:
             mask = kw.mask(set(scope.doc_ids), set(scope.collections), not_live)
             for cid, score in kw.search(query, self.candidates, mask):
                 keyword[cid] = score
                 signals.setdefault(cid, {}).update(keyword_rank=len(keyword), bm25=round(score, 3))
-        fused = _zfuse(dense, 1.0) if dense else {}
-        for cid, z in (_zfuse(keyword, self.keyword_weight) if keyword else {}).items():
-            fused[cid] = fused.get(cid, _floor(fused)) + z
-        for cid in set(fused) - set(keyword):
-            if keyword:
-                fused[cid] += _floor(_zfuse(keyword, self.keyword_weight))
+        dense_z = _zfuse(dense, 1.0) if dense else {}
+        keyword_z = _zfuse(keyword, self.keyword_weight) if keyword else {}
+        dense_floor, keyword_floor = _floor(dense_z), _floor(keyword_z)
+        fused = {
+            cid: dense_z.get(cid, dense_floor) + keyword_z.get(cid, keyword_floor)
+            for cid in dense_z.keys() | keyword_z.keys()
+        }
         return fused, records, similarity, signals
 
     def _one(self, query: str, k: int, scope: Scope) -> list[Passage]:

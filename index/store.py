@@ -139,21 +139,13 @@ class ChromaStore:
     def count(self) -> int:
         return self._call("count passages", self._collection.count)
 
-    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredPassage]:
-        """The k nearest passages to `vector` (cosine distance), optionally filtered by metadata."""
-        k = min(k, max(self.count(), 1))
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """The k nearest passages to `vector`: (id, cosine distance), nearest first; texts via `get`."""
         res = self._call(
-            "search",
-            self._collection.query,
-            query_embeddings=[vector],
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
+            "search", self._collection.query, query_embeddings=[vector], n_results=k, where=where or None,
+            include=["distances"],
         )
-        return [
-            StoredPassage(pid, text, dict(meta or {}), float(dist))
-            for pid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
-        ]
+        return list(zip(res["ids"][0], (float(d) for d in res["distances"][0])))
 
     def drop_collection(self, name: str) -> None:
         """Delete another collection of this client (e.g. one left by a previous model)."""
