@@ -25,10 +25,11 @@ def assistants(settings: Settings, names: list[str], corpus: Path | None = None)
     OpenAI-compatible answerer).
     """
     index = build_index(settings)
-    base = build_assistant(settings, index=index)
+    offline = replace(settings, llm_base_url=None)  # every configuration but "llm" answers offline
+    base = build_assistant(offline, index=index)
     for name in names:
         if name in SEARCH_MODES:
-            yield name, build_assistant(replace(settings, search_mode=name), index=index)
+            yield name, build_assistant(replace(offline, search_mode=name), index=index)
         elif name == "llm":
             if not settings.llm_base_url:
                 raise ValueError("the llm configuration needs --llm-base-url (or PROCURE_AI_LLM_BASE_URL)")
@@ -38,12 +39,12 @@ def assistants(settings: Settings, names: list[str], corpus: Path | None = None)
                 raise ValueError("the textbook configuration needs --corpus FOLDER to build its own index from")
             work = Path(tempfile.mkdtemp(prefix="procure-ai-textbook-"))
             textbook = TextbookRetriever(corpus, work, index.embedder)
-            answerer = build_assistant(settings, index=index).answerer  # its own sentence cache, like the others
+            answerer = build_assistant(offline, index=index).answerer  # its own sentence cache, like the others
             yield name, Assistant(textbook, answerer, policy=base.policy, judge=base.judge, top_k=settings.top_k)
         elif name.startswith("chunks-"):
             if corpus is None:
                 raise ValueError(f"the {name} configuration needs --corpus FOLDER to re-index")
-            sized = replace(settings, chunk_tokens=int(name.split("-", 1)[1]),
+            sized = replace(offline, chunk_tokens=int(name.split("-", 1)[1]),
                             data_dir=Path(tempfile.mkdtemp(prefix=f"procure-ai-{name}-")))
             sized_index = build_index(sized, embedder=index.embedder)
             ingest([corpus], sized_index, build_chunker(sized, sized_index))

@@ -26,6 +26,22 @@ def embedder():
     return Embedder()
 
 
+def wait_until_up(url: str, proc, what: str, timeout: float = 120) -> None:
+    """Poll `url` until it answers; fail if `proc` exits or `timeout` passes."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            assert proc.poll() is None, f"{what} exited"
+            assert time.time() < deadline, f"{what} did not start"
+            time.sleep(0.3)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

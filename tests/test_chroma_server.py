@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, wait_until_up
 
 from ingest.chunker import Chunker
 from ingest.pipeline import ingest
@@ -38,16 +37,7 @@ def chroma_server(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None and time.time() < deadline, "chroma server did not start"
-            time.sleep(0.2)
+    wait_until_up(f"{url}/api/v2/heartbeat", proc, "chroma server", timeout=60)
     yield url, proc
     proc.terminate()
     proc.wait(timeout=10)

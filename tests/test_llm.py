@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, wait_until_up
 
 from assistant.factory import build_assistant
 from assistant.llm import LLMAnswerer, LLMError, build_prompt
@@ -34,15 +32,7 @@ def llm_server():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/models", timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None, "llama_cpp.server exited"
-            assert time.time() < deadline, "llama_cpp.server did not start"
-            time.sleep(0.3)
+    wait_until_up(f"{base}/models", proc, "llama_cpp.server")
     yield base
     proc.terminate()
     proc.wait(timeout=20)

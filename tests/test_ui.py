@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, write_corpus
+from conftest import ROOT, free_port, wait_until_up, write_corpus
 
 ARTIFACTS = ROOT / "artifacts"
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -34,15 +34,7 @@ def server(tmp_path_factory, data_dir):
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.time() < deadline, "the chat did not start"
-            time.sleep(0.5)
+    wait_until_up(url + "/", proc, "the chat")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
