@@ -125,14 +125,9 @@ class Assistant:
             return Answer(question=answer.question, answer=refusal_text(verdict), refused=True,
                           sentences=sentences, answerer=answer.answerer)
         if all(s.supported for s in checked) and answer.answerer == "extractive":
-            text = _renumber_text(answer.answer, {c.n: i for i, c in enumerate(answer.citations, 1)})
+            text = answer.answer  # every quote held up: numbering and grouping stay as composed
         else:  # an LLM answer: unsupported sentences stay, marked, so the reader sees what was not backed
             text = render(sentences, mark_unsupported=answer.answerer != "extractive")
         answer.answer, answer.sentences, answer.citations = text, sentences, citations
         return answer
 
-
-def _renumber_text(text: str, mapping: dict[int, int]) -> str:
-    import re
-
-    return re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
