@@ -122,7 +122,7 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None):
                               max_length=MAX_QUESTION_CHARS, submit_btn=True)
         gr.Examples(EXAMPLES, inputs=question, label="Try a question")
         with gr.Row():
-            comment = gr.Textbox(label="Comment on an answer (optional, then press 👍 or 👎 on it)", scale=3)
+            comment = gr.Textbox(label="Comment on an answer (optional; then press thumbs up or down under it)", scale=3)
             download = gr.DownloadButton("Download conversation (Markdown)", scale=1)
         sources = gr.HTML(label="Sources", elem_id="sources")
         question.submit(respond, [question, chatbot, collection, state], [chatbot, question, sources, state]).then(
