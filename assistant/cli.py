@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="export to this JSONL file (default: stdout)")
     _common(p)
 
+    p = sub.add_parser("bench", help="measure ingest, retrieval and answer speed on this machine")
+    p.add_argument("corpus", type=Path, help="corpus folder to ingest into a fresh temporary index")
+    _common(p)
+    p.add_argument("--no-textbook", action="store_true", help="skip the LlamaIndex textbook comparison")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("status", help="what the index holds")
     _common(p)
     p.add_argument("--json", action="store_true")

@@ -32,7 +32,7 @@ USER_ERRORS = (
 
 
 def run(args, settings: Settings) -> int:
-    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve, "feedback": feedback}[args.command]
+    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve, "feedback": feedback, "bench": bench}[args.command]
     return handler(args, settings)
 
 
@@ -274,4 +274,19 @@ def feedback(args, settings: Settings) -> int:
     else:
         for line in lines:
             print(line)
+    return 0
+
+
+def bench(args, settings: Settings) -> int:
+    from evals.bench import run_bench, save, table
+
+    if not Path(args.corpus).exists():
+        raise InputError(f"no such file or folder: {args.corpus}")
+    result = run_bench(settings, args.corpus, textbook=not args.no_textbook)
+    path = save(result, settings.data_dir / "bench")
+    if args.json:
+        print_json(result)
+    else:
+        print(table(result))
+        print(f"\nsaved: {path}")
     return 0

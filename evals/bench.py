@@ -1,0 +1,106 @@
+"""`procure-ai bench`: ingest, retrieval and answer speed on this machine, printed and saved.
+
+Measures a cold ingest of a corpus into a fresh data dir and an unchanged
+re-ingest; warm per-question latency (p50/p95/p99) for retrieval alone and for
+the full offline answer over the gold and dev questions (each asked once, so
+no answer comes from a cache); the same questions through the textbook
+LlamaIndex pipeline, as a ratio; and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from assistant.factory import build_assistant, build_chunker, build_index
+from assistant.settings import Settings
+from evals.cases import DEV, GOLD, load_cases
+from evals.metrics import percentile
+from ingest.pipeline import ingest
+
+
+def _stats(values: list[float]) -> dict:
+    return {f"p{q}": round(percentile(values, q), 1) for q in (50, 95, 99)}
+
+
+def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="procure-ai-bench-"))
+    fresh = replace(settings, data_dir=data_dir, llm_base_url=None)
+    started = time.perf_counter()
+    index = build_index(fresh)
+    report = ingest([corpus], index, build_chunker(fresh, index))
+    cold = time.perf_counter() - started
+    t = time.perf_counter()
+    again = ingest([corpus], index, build_chunker(fresh, index))
+    unchanged = time.perf_counter() - t
+    assistant = build_assistant(fresh, index=index)
+    t = time.perf_counter()
+    assistant.ask("Who should be involved when buying AI?")
+    first_answer = time.perf_counter() - t
+    questions = [c.question for c in load_cases(GOLD) + load_cases(DEV)]
+    retrieval, answers = [], []
+    for q in questions:
+        t = time.perf_counter()
+        assistant.searcher.search(q + " ?", settings.top_k)  # a different string: not the query-vector cache
+        retrieval.append((time.perf_counter() - t) * 1000)
+    for q in questions:
+        t = time.perf_counter()
+        assistant.ask(q)
+        answers.append((time.perf_counter() - t) * 1000)
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "config": {"model": index.embedder.name, "chunk_tokens": fresh.chunk_tokens, "search_mode": fresh.search_mode,
+                   "top_k": fresh.top_k, "questions": len(questions)},
+        "ingest": {"documents": report.documents, "passages": report.chunks, "cold_s": round(cold, 2),
+                   "passages_per_s": round(report.chunks / cold, 1), "timings_s": report.timings,
+                   "unchanged_reingest_s": round(unchanged, 3), "unchanged_embedded": again.embedded_chunks},
+        "first_answer_after_ingest_s": round(first_answer, 2),
+        "retrieval_ms": _stats(retrieval),
+        "answer_ms": _stats(answers),
+    }
+    if textbook:
+        from evals.baseline import TextbookRetriever
+
+        t = time.perf_counter()
+        baseline = TextbookRetriever(corpus, Path(tempfile.mkdtemp(prefix="procure-ai-textbook-")), index.embedder)
+        build = time.perf_counter() - t
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            baseline.search(q + " ?", settings.top_k)
+            times.append((time.perf_counter() - t) * 1000)
+        result["textbook"] = {"ingest_s": round(build, 2), "retrieval_ms": _stats(times),
+                              "retrieval_p50_ratio_ours_to_textbook": round(percentile(retrieval, 50) / max(percentile(times, 50), 1e-9), 2)}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def save(result: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench-{result['date'].replace(':', '')}.json"
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return path
+
+
+def table(result: dict) -> str:
+    rows = [
+        ("documents / passages", f"{result['ingest']['documents']} / {result['ingest']['passages']}"),
+        ("cold ingest (s, incl. model load)", result["ingest"]["cold_s"]),
+        ("ingest split (s)", ", ".join(f"{k} {v}" for k, v in result["ingest"]["timings_s"].items())),
+        ("unchanged re-ingest (s)", result["ingest"]["unchanged_reingest_s"]),
+        ("first answer after ingest (s)", result["first_answer_after_ingest_s"]),
+        ("retrieval ms p50/p95/p99", "/".join(str(v) for v in result["retrieval_ms"].values())),
+        ("offline answer ms p50/p95/p99", "/".join(str(v) for v in result["answer_ms"].values())),
+    ]
+    if "textbook" in result:
+        rows.append(("textbook retrieval ms p50/p95/p99", "/".join(str(v) for v in result["textbook"]["retrieval_ms"].values())))
+        rows.append(("retrieval p50, ours / textbook", result["textbook"]["retrieval_p50_ratio_ours_to_textbook"]))
+    rows.append(("peak RSS (MB)", result["peak_rss_mb"]))
+    return "\n".join(f"{name:38s} {value}" for name, value in rows)
