@@ -147,7 +147,7 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
         if not isinstance(body, dict) or not isinstance(body.get("question"), str):
             return JSONResponse({"error": "the body must be a JSON object with a 'question'"}, status_code=400)
         history = tuple(Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in body.get("history") or [] if isinstance(t, dict))
-        scope = Scope(doc_ids=frozenset(_as_list(body.get("doc"))), collections=frozenset(_as_list(body.get("collection"))))
+        scope = Scope.of(body.get("collection"), body.get("doc"))
         try:
             answer = await anyio.to_thread.run_sync(lambda: assistant.ask(body["question"], history=history, scope=scope))
         except QuestionError as exc:
@@ -157,8 +157,3 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
     demo = build_ui(assistant, collections, feedback).queue(default_concurrency_limit=concurrency, max_size=64)
     return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, theme=gr.themes.Default(text_size="lg"))
 
-
-def _as_list(value) -> list[str]:
-    if not value:
-        return []
-    return [value] if isinstance(value, str) else [str(v) for v in value]

@@ -81,13 +81,9 @@ def _history(items) -> tuple[Turn, ...]:
     return tuple(Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in items if isinstance(t, dict))
 
 
-def _scope(collections, docs) -> Scope:
-    return Scope(doc_ids=frozenset(docs or ()), collections=frozenset(collections or ()))
-
-
 def _queries(args) -> list[tuple[Query | None, str | None, str]]:
     """(query, error, raw question) per input, in order. JSONL lines may carry history, collection, doc."""
-    scope = _scope(args.collection, args.doc)
+    scope = Scope.of(args.collection, args.doc)
     if args.questions is None:
         if args.question is None:
             raise QuestionError("give a question, or --questions FILE.jsonl")
@@ -108,17 +104,11 @@ def _queries(args) -> list[tuple[Query | None, str | None, str]]:
             try:
                 item = json.loads(line)
                 question = item["question"]
-                line_scope = _scope(_as_list(item.get("collection")) or args.collection, _as_list(item.get("doc")) or args.doc)
+                line_scope = Scope.of(item.get("collection") or args.collection, item.get("doc") or args.doc)
                 out.append((Query(question, _history(item.get("history") or []), line_scope), None, question))
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError, QuestionError) as exc:
                 out.append((None, f"line {number}: not a JSON object with a 'question' ({type(exc).__name__})", ""))
     return out
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 def ask(args, settings: Settings) -> int:

@@ -27,6 +27,17 @@ class Scope:
     doc_ids: frozenset[str] = frozenset()
     collections: frozenset[str] = frozenset()
 
+    @classmethod
+    def of(cls, collections=None, doc_ids=None) -> "Scope":
+        """A scope from user input: each argument a name, a list of names, or nothing."""
+
+        def names(value) -> frozenset[str]:
+            if not value:
+                return frozenset()
+            return frozenset([value] if isinstance(value, str) else (str(v) for v in value))
+
+        return cls(doc_ids=names(doc_ids), collections=names(collections))
+
     def where(self) -> dict | None:
         clauses = []
         if self.doc_ids:

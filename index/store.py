@@ -22,12 +22,11 @@ class StoreError(RuntimeError):
 
 @dataclass
 class StoredPassage:
-    """A passage as Chroma returns it: id, text, metadata and (for queries) cosine distance."""
+    """A passage as Chroma returns it: id, text and metadata."""
 
     id: str
     text: str
     metadata: dict
-    distance: float | None = None
 
 
 def collection_name(model: str) -> str:
