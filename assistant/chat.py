@@ -1,23 +1,31 @@
-"""The Gradio chat and the JSON API beside it (the only module that imports gradio).
+"""The Gradio chat, the JSON API and the presenter route beside it (the only module that imports gradio).
 
-It only renders: each answer comes from `Assistant.ask`, and every piece of
-document or question text is HTML-escaped before it reaches the page.
+It only renders: each answer comes from `Assistant.ask` (streamed through
+assistant/streaming.py), and every piece of document or question text is
+HTML-escaped before it reaches the page.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import secrets
+import tempfile
 from pathlib import Path
 
 import anyio
 import gradio as gr
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
+from assistant import presenter
+from assistant.deck import Slide
+from assistant.llm import LLMError
 from assistant.records import Answer
 from assistant.service import Assistant, QuestionError, Turn
 from assistant.settings import MAX_QUESTION_CHARS
+from assistant.streaming import stream_answer
 from index.search import Scope
 
 EXAMPLES = [
@@ -26,64 +34,144 @@ EXAMPLES = [
     "How can residents take part in decisions about buying AI?",
     "What is a hallucination?",
 ]
+ALL_GUIDANCE, ALL_DOCUMENTS = "All guidance", ""
+NO_SOURCES = ('<h2 class="sources-heading">Sources</h2><p class="sources-empty">The passages an answer cites appear here: '
+              'each [n] in an answer opens its source.</p>')
 
 CSS = """
 :root { --pa-ink: #1a1a1a; --pa-accent: #0b4f8a; }
 .gradio-container { font-size: 18px; color: var(--pa-ink); }
-.citation-card { border: 1px solid #8a8a8a; border-radius: 8px; padding: 12px 16px; margin: 10px 0; background: #fff; }
-.citation-card h3 { margin: 0 0 4px 0; font-size: 1.05em; }
+.citation-card { border: 1px solid #767676; border-radius: 8px; padding: 12px 16px; margin: 10px 0; background: #fff; color: #1a1a1a; }
+.citation-card.open { border: 3px solid var(--pa-accent); box-shadow: 0 0 0 4px #cfe3f5; }
+.citation-card h3 { margin: 0 0 4px 0; font-size: 1.05em; color: #1a1a1a; }
 .citation-card .where { color: #3d3d3d; font-size: 0.9em; margin-bottom: 6px; }
 .citation-card mark { background: #ffe58a; color: #000; }
-.citation-card a { color: var(--pa-accent); text-decoration: underline; }
-.refusal { border-left: 6px solid #8a5a00; padding-left: 10px; }
+.citation-card a, .sources-turn a { color: var(--pa-accent); text-decoration: underline; }
+.sources-turn > summary { font-weight: bold; cursor: pointer; color: #1a1a1a; padding: 4px 0; }
+.sources-heading { font-size: 1.2em; margin: 8px 0; color: #1a1a1a; }
+#copy-status { color: #1a1a1a; min-height: 1.5em; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,
+[tabindex]:focus-visible, [role="button"]:focus-visible, [role="option"]:focus-visible {
+  outline: 3px solid var(--pa-accent) !important; outline-offset: 2px !important; }
 """
 
+# [n] in an answer opens its card: the card is shown (its <details> opened), scrolled to, focused and outlined.
+HEAD = """<script>
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="#citation-"]');
+  if (!link) return;
+  const card = document.getElementById(link.getAttribute('href').slice(1));
+  if (!card) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const turn = card.closest('details');
+  if (turn) turn.open = true;
+  document.querySelectorAll('.citation-card.open').forEach((c) => c.classList.remove('open'));
+  card.classList.add('open');
+  card.setAttribute('tabindex', '-1');
+  card.scrollIntoView({block: 'center'});
+  card.focus({preventScroll: true});
+}, true);
+</script>"""
 
-def citation_cards(answer: Answer) -> str:
-    """The sources of an answer as HTML cards, the quoted sentences highlighted. All text escaped."""
+# The copy button's handler: the clipboard API, or a hidden textarea where the page is not a secure context.
+COPY_JS = """async (markdown) => {
+  if (!markdown) return 'Ask a question first: there is nothing to copy yet.';
+  try { await navigator.clipboard.writeText(markdown); }
+  catch (error) {
+    const area = document.createElement('textarea');
+    area.value = markdown; document.body.appendChild(area); area.select();
+    document.execCommand('copy'); area.remove();
+  }
+  return 'Copied the conversation as Markdown: paste it into a briefing or an email.';
+}"""
+
+
+def citation_cards(answer: Answer, turn: int = 1) -> str:
+    """The sources of an answer as HTML cards (ids citation-TURN-N), the quoted sentences highlighted."""
     if answer.refused or not answer.citations:
         return ""
     cards = []
     for c in answer.citations:
-        passage = html.escape(c.text)
-        for quote in sorted({s.text for s in answer.sentences if c.n in s.citations}, key=len, reverse=True):
-            q = html.escape(quote.lstrip("-• ").strip())
-            if q and q in passage:
-                passage = passage.replace(q, f"<mark>{q}</mark>", 1)
-        where = " › ".join(html.escape(x) for x in (c.section or c.title).split(" > "))
-        page = f", page {c.page}" if c.page else ""
-        link = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">Open the published source</a>'
+        link = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+                f'Open the published source<span class="sr-only"> of [{c.n}] (opens in a new tab)</span></a>'
                 if c.url.startswith(("https://", "http://")) else "")
         cards.append(
-            f'<div class="citation-card" id="citation-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
-            f'<div class="where">{where}{page} · {html.escape(c.publisher or "")} · licence: {html.escape(c.license or "not stated")}</div>'
-            f'<div class="passage">{passage.replace(chr(10), "<br>")}</div><div>{link}</div></div>'
+            f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
+            f'<div class="where">{presenter.where(c)} · {html.escape(c.publisher or "")} · licence: {html.escape(c.license or "not stated")}</div>'
+            f'<div class="passage">{presenter.passage_html(c, answer)}</div><div>{link}</div></div>'
         )
     return "\n".join(cards)
 
 
-def answer_markdown(answer: Answer) -> str:
+def sources_html(state: list) -> str:
+    """Every turn's cards, the latest first and open, each group headed by its question."""
+    groups = []
+    for number, turn in reversed(list(enumerate(state, start=1))):
+        if not turn["cards"]:
+            continue
+        is_open = " open" if number == len(state) else ""
+        groups.append(f'<details class="sources-turn"{is_open}><summary>Sources for question {number}: '
+                      f'“{html.escape(turn["question"][:120])}”</summary>{turn["cards"]}</details>')
+    if not groups:
+        return NO_SOURCES
+    return '<h2 class="sources-heading">Sources</h2>' + "\n".join(groups)
+
+
+def answer_markdown(answer: Answer, turn: int = 1) -> str:
     """The answer for the chat bubble: document text escaped, [n] linked to its card."""
     text = html.escape(answer.answer, quote=False)
     for c in answer.citations:
-        text = text.replace(f"[{c.n}]", f"[[{c.n}]](#citation-{c.n})")
+        text = text.replace(f"[{c.n}]", f"[[{c.n}]](#citation-{turn}-{c.n})")
     return text
 
 
-def build_ui(assistant: Assistant, collections: list[str], feedback=None):
-    def respond(message: str, history: list[dict], collection: str, state: list):
+def conversation_markdown(state: list) -> str:
+    """The conversation as Markdown for a briefing: questions, answers, and their sources ('' if empty)."""
+    if not state:
+        return ""
+    lines = ["# Questions about buying AI, answered from the guidance", ""]
+    for turn in state:
+        lines += [f"## {turn['question']}", "", turn["json"]["answer"], ""]
+        for c in turn["json"]["citations"]:
+            page = f", p. {c['page']}" if c.get("page") else ""
+            lines.append(f"[{c['n']}] {c['title']} — {c['section']}{page}. {c.get('publisher') or ''}. {c['url']}".rstrip(" ."))
+        lines.append("")
+    return "\n".join(lines).replace("<", "&lt;")  # a Markdown viewer would otherwise run HTML from a question
+
+
+def document_choices(documents: dict, collection: str) -> list[tuple[str, str]]:
+    """(title, doc id) for the "Document" dropdown: all documents, or those of one collection."""
+    chosen = [(d.title or doc_id, doc_id) for doc_id, d in documents.items()
+              if collection in (ALL_GUIDANCE, "", None) or d.collection == collection]
+    titles = [t for t, _ in chosen]
+    labelled = [(f"{t} ({doc_id})" if titles.count(t) > 1 else t, doc_id) for t, doc_id in chosen]
+    return [("All documents", ALL_DOCUMENTS), *sorted(labelled, key=lambda x: x[0].lower())]
+
+
+def build_ui(assistant: Assistant, collections: list[str], feedback=None, documents: dict | None = None):
+    documents = documents if documents is not None else assistant.searcher.index.catalog().documents
+
+    def respond(message: str, history: list[dict], collection: str, document: str, state: list):
+        scope = Scope.of(None if collection in (ALL_GUIDANCE, None) else collection, document or None)
+        turns = tuple(Turn(t["question"], t["answer"]) for t in state)
+        number = len(state) + 1
+        asked = {"role": "user", "content": html.escape(message, quote=False)}
         try:
-            scope = Scope(collections=frozenset({collection})) if collection and collection != "All guidance" else Scope()
-            turns = tuple(Turn(t["question"], t["answer"]) for t in state)
-            answer = assistant.ask(message, history=turns, scope=scope)
-        except QuestionError as exc:
-            history = history + [{"role": "user", "content": html.escape(message[:200])},
-                                 {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}]
-            return history, "", "", state
-        history = history + [{"role": "user", "content": html.escape(message, quote=False)},
-                             {"role": "assistant", "content": answer_markdown(answer)}]
-        state = state + [{"question": message, "answer": answer.answer, "json": answer.to_dict()}]
-        return history, "", citation_cards(answer), state
+            for step in stream_answer(assistant, message, turns, scope):
+                if step.answer is None:
+                    partial = html.escape(step.text, quote=False) + ("*" if step.text.count("*") % 2 else "") + " …"
+                    yield history + [asked, {"role": "assistant", "content": partial}], "", gr.update(), state, gr.update()
+                    continue
+                answer = step.answer
+                state = state + [{"question": message, "answer": answer.answer, "json": answer.to_dict(),
+                                  "cards": citation_cards(answer, number)}]
+                yield (history + [asked, {"role": "assistant", "content": answer_markdown(answer, number)}], "",
+                       sources_html(state), state, conversation_markdown(state))
+        except (QuestionError, LLMError) as exc:
+            shown = {"role": "user", "content": html.escape(message[:200], quote=False)}
+            yield history + [shown, {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
 
     def on_vote(data: gr.LikeData, comment: str, state: list):
         if feedback is None or not state:
@@ -94,20 +182,11 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None):
         feedback.add(vote, turn["question"], turn["json"], earlier, comment or "")
         return gr.update(value="", placeholder="Thank you: your feedback was saved.")
 
-    def conversation_markdown(state: list) -> str | None:
-        if not state:
+    def download_file(markdown: str) -> str | None:
+        if not markdown:
             return None
-        import tempfile
-
-        lines = ["# Questions about buying AI, answered from the guidance", ""]
-        for turn in state:
-            lines += [f"## {turn['question']}", "", turn["json"]["answer"], ""]
-            for c in turn["json"]["citations"]:
-                page = f", p. {c['page']}" if c.get("page") else ""
-                lines.append(f"[{c['n']}] {c['title']} — {c['section']}{page}. {c.get('publisher') or ''}. {c['url']}")
-            lines.append("")
         path = Path(tempfile.mkdtemp(prefix="procure-ai-")) / "conversation.md"
-        path.write_text("\n".join(lines), encoding="utf-8")
+        path.write_text(markdown, encoding="utf-8")
         return str(path)
 
     with gr.Blocks(title="procure-ai: buying AI, from the guidance") as demo:
@@ -115,27 +194,53 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None):
                     "It says so when the guidance does not cover a question.")
         state = gr.State([])
         with gr.Row():
-            collection = gr.Dropdown(["All guidance", *collections], value="All guidance", label="Search in", scale=1)
-            new = gr.Button("New conversation", scale=0)
-        chatbot = gr.Chatbot(label="Conversation", height=420, sanitize_html=True, render_markdown=True, allow_tags=False)
-        question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
-                              max_length=MAX_QUESTION_CHARS, submit_btn=True)
-        gr.Examples(EXAMPLES, inputs=question, label="Try a question")
+            collection = gr.Dropdown([ALL_GUIDANCE, *collections], value=ALL_GUIDANCE, label="Search in", scale=1)
+            document = gr.Dropdown(document_choices(documents, ALL_GUIDANCE), value=ALL_DOCUMENTS, label="Document", scale=2)
+            new = gr.Button("New conversation", scale=0, size="md")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Conversation", height=440, sanitize_html=True, render_markdown=True,
+                                     allow_tags=False, buttons=["copy"])
+                question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
+                                      max_length=MAX_QUESTION_CHARS, submit_btn="Ask")
+                gr.Examples(EXAMPLES, inputs=question, label="Try a question")
+            with gr.Column(scale=2):
+                sources = gr.HTML(NO_SOURCES, elem_id="sources", max_height=720)
         with gr.Row():
             comment = gr.Textbox(label="Comment on an answer (optional; then press thumbs up or down under it)", scale=3)
-            download = gr.DownloadButton("Download conversation (Markdown)", scale=1)
-        sources = gr.HTML(label="Sources", elem_id="sources")
-        question.submit(respond, [question, chatbot, collection, state], [chatbot, question, sources, state]).then(
-            conversation_markdown, state, download
-        )
+            with gr.Column(scale=1):
+                download = gr.DownloadButton("Download conversation (Markdown)", size="md")
+                copy = gr.Button("Copy conversation (Markdown)", size="md")
+        copy_status = gr.Markdown("", elem_id="copy-status")
+        markdown = gr.Textbox(visible="hidden", label="Conversation as Markdown", elem_id="conversation-markdown")
+        collection.change(lambda c: gr.update(choices=document_choices(documents, c), value=ALL_DOCUMENTS), collection, document)
+        question.submit(respond, [question, chatbot, collection, document, state],
+                        [chatbot, question, sources, state, markdown]).then(download_file, markdown, download)
         chatbot.like(on_vote, [comment, state], comment)
-        new.click(lambda: ([], "", "", [], None), None, [chatbot, question, sources, state, download])
+        copy.click(None, markdown, copy_status, js=COPY_JS)
+        cleared = [chatbot, question, sources, state, markdown, download, copy_status]
+        new.click(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)
+        chatbot.clear(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)  # the chat's own bin icon: the same
     return demo
 
 
+def _login(auth: tuple[str, str] | None):
+    """A dependency requiring HTTP Basic USER:PASSWORD when the chat has a login (none otherwise)."""
+    basic = HTTPBasic(auto_error=False)
+
+    def check(credentials: HTTPBasicCredentials | None = Depends(basic)) -> None:
+        if auth is None:
+            return
+        if credentials is None or not (secrets.compare_digest(credentials.username, auth[0])
+                                       and secrets.compare_digest(credentials.password, auth[1])):
+            raise HTTPException(401, "login required", headers={"WWW-Authenticate": 'Basic realm="procure-ai"'})
+
+    return check
+
+
 def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str] | None = None, concurrency: int = 4,
-              feedback=None):
-    """A FastAPI app with the chat at / and the JSON API at POST /api/ask."""
+              feedback=None, slides: list[Slide] | None = None, deck_name: str = ""):
+    """A FastAPI app: the chat at /, the JSON API at POST /api/ask, the presenter view of `slides` at /present."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post("/api/ask")
@@ -154,6 +259,12 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
             return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=400)
         return JSONResponse(answer.to_dict())
 
-    demo = build_ui(assistant, collections, feedback).queue(default_concurrency_limit=concurrency, max_size=64)
-    return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, theme=gr.themes.Default(text_size="lg"))
+    presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
 
+    @app.get("/present", response_class=HTMLResponse, dependencies=[Depends(_login(auth))])
+    def present():
+        return HTMLResponse(presenter_page)
+
+    demo = build_ui(assistant, collections, feedback).queue(default_concurrency_limit=concurrency, max_size=64)
+    return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, head=HEAD, footer_links=[],
+                               theme=gr.themes.Default(text_size="lg"))

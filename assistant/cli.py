@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
     p.add_argument("--concurrency", type=int, default=4, help="questions answered at once; others queue (default 4)")
+    p.add_argument("--deck", type=Path, help="question deck for the presenter view at /present: one question per line, "
+                   "or JSONL; every answer is prepared and checked at start-up")
 
     p = sub.add_parser("feedback", help="the chat's thumbs up/down: list them, or export the thumbs-down as eval cases")
     p.add_argument("action", choices=["list", "export"])

@@ -228,11 +228,13 @@ def serve(args, settings: Settings) -> int:
     import uvicorn
 
     from assistant.chat import build_app
+    from assistant.deck import load_deck, prepare, report
     from assistant.factory import build_assistant
 
     auth = args.auth or os.environ.get("PROCURE_AI_AUTH")
     if auth and ":" not in auth:
         raise ValueError("--auth takes USER:PASSWORD")
+    questions = load_deck(args.deck) if args.deck else None  # fail on a bad deck before loading the model
     assistant = build_assistant(settings)
     catalog = assistant.searcher.index.catalog()
     if not catalog.documents:
@@ -241,9 +243,12 @@ def serve(args, settings: Settings) -> int:
     collections = sorted({d.collection for d in catalog.documents.values() if d.collection})
     from assistant.feedback import FeedbackStore
 
+    slides = prepare(assistant, questions) if questions else None
+    if slides:
+        print(report(slides), flush=True)
     app = build_app(assistant, collections, tuple(auth.split(":", 1)) if auth else None, args.concurrency,
-                    FeedbackStore(settings.data_dir))
-    print(f"procure-ai chat on http://{args.host}:{args.port}/  (API: POST /api/ask)", flush=True)
+                    FeedbackStore(settings.data_dir), slides, Path(args.deck).name if args.deck else "")
+    print(f"procure-ai chat on http://{args.host}:{args.port}/  (API: POST /api/ask; presenter view: /present)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
