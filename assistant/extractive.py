@@ -3,8 +3,8 @@
 Deterministic and fast: sentences of the retrieved passages are scored by the
 idf-weighted share of the question's words they contain plus their passage's
 retrieval rank; the best few are re-scored by embedding similarity to the
-question (one small batch, cached), picked without near-repeats, grouped by
-source and put back in document order.
+question (vectors stored at ingest, see index/sentences.py), picked without
+near-repeats, grouped by source and put back in document order.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from assistant.records import Answer, Citation, Sentence
 from ingest.sentences import sentence_spans
 from index.keyword import tokenize
 from index.search import Passage
+from index.sentences import SentenceVectors
 
 _METADATA_LINE = re.compile(r"^\s*-?\s*(Who|What)\s*:", re.I)
 
@@ -32,17 +31,21 @@ class _Candidate:
 
 
 class ExtractiveAnswerer:
-    """Composes answers from passage sentences. `idf` weights words; `embedder` re-scores candidates."""
+    """Composes answers from passage sentences. `idf` weights words; `embedder` (the question) and
+    `sentences` (the passages' sentences) re-score candidates."""
 
     name = "extractive"
 
-    def __init__(self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 3, prefilter: int = 8):
+    def __init__(
+        self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 3, prefilter: int = 8,
+        sentences: SentenceVectors | None = None,
+    ):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
         self.max_sentences = max_sentences
         self.per_passage = per_passage
         self.prefilter = prefilter
-        self._cache: dict[str, np.ndarray] = {}  # sentence -> vector; passages recur across questions
+        self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
     def candidates(self, question: str, passages: list[Passage]) -> list[_Candidate]:
         q_terms = set(tokenize(question))
@@ -63,7 +66,7 @@ class ExtractiveAnswerer:
         candidates = sorted(self.candidates(question, passages), key=lambda c: -c.score)[: self.prefilter]
         if candidates and self.embedder is not None:
             q = self.embedder.embed_query(question)
-            vectors = self._batch([c.text for c in candidates])
+            vectors = self.sentences.vectors([c.text for c in candidates])
             for c, v in zip(candidates, vectors):
                 c.score = 0.6 * float(v @ q) + 0.4 * c.score
             candidates.sort(key=lambda c: -c.score)
@@ -80,16 +83,6 @@ class ExtractiveAnswerer:
             chosen.append(c)
             per[c.passage] = per.get(c.passage, 0) + 1
         return compose(question, passages, chosen, self.name)
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        cache = self._cache
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed(missing)):
-                cache[text] = vector
-            while len(cache) > 8192:
-                cache.pop(next(iter(cache)))
-        return np.stack([cache[t] for t in texts])
 
 
 def compose(question: str, passages: list[Passage], chosen: list[_Candidate], answerer: str) -> Answer:

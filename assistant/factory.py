@@ -11,6 +11,7 @@ from ingest.chunker import Chunker
 from index.embedder import Embedder
 from index.index import Index
 from index.search import Searcher
+from index.sentences import SentenceVectors
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
@@ -33,20 +34,21 @@ def idf_of(index: Index):
     return idf
 
 
-def build_answerer(settings: Settings, index: Index):
+def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None):
     if settings.llm_base_url:
         from assistant.llm import LLMAnswerer
 
         return LLMAnswerer.from_settings(settings)
-    return ExtractiveAnswerer(embedder=index.embedder, idf=idf_of(index))
+    return ExtractiveAnswerer(embedder=index.embedder, idf=idf_of(index), sentences=sentences)
 
 
 def build_assistant(settings: Settings, index: Index | None = None, answerer=None) -> Assistant:
     index = index or build_index(settings)
-    judge = OfflineJudge(embedder=index.embedder, idf=idf_of(index))
+    sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for both users
+    judge = OfflineJudge(embedder=index.embedder, idf=idf_of(index), sentences=sentences)
     return Assistant(
         Searcher(index, mode=settings.search_mode),
-        answerer or build_answerer(settings, index),
+        answerer or build_answerer(settings, index, sentences),
         policy=RefusalPolicy(judge),
         judge=judge,
         top_k=settings.top_k,

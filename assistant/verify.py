@@ -22,6 +22,7 @@ import numpy as np
 from assistant.records import Citation, Sentence
 from ingest.sentences import sentence_spans
 from index.keyword import tokenize
+from index.sentences import SentenceVectors
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -44,6 +45,11 @@ class OfflineJudge:
 
     embedder: object | None = None
     idf: object | None = None  # callable term -> weight
+    sentences: SentenceVectors | None = None  # passage sentences' vectors, stored at ingest
+
+    def __post_init__(self):
+        if self.sentences is None and self.embedder is not None:
+            self.sentences = SentenceVectors(self.embedder)
 
     def support(self, claim: str, passage: str) -> float:
         if _norm(CITATION.sub("", claim)).strip(" -•") in _norm(passage):
@@ -62,8 +68,8 @@ class OfflineJudge:
         semantic = lexical
         if self.embedder is not None:
             sentences = [passage[s:e] for s, e in sentence_spans(passage)] or [passage]
-            vectors = self.embedder.embed([claim, *sentences[:40]])
-            semantic = float(np.max(vectors[1:] @ vectors[0]))
+            vectors = self.sentences.vectors(sentences[:40])
+            semantic = float(np.max(vectors @ self.embedder.embed_query(claim)))
         return round(0.5 * lexical + 0.5 * semantic, 3)
 
 

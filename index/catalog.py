@@ -45,6 +45,7 @@ class Catalog:
     collection: str = ""
     chunker: dict = field(default_factory=dict)
     keyword_dir: str = ""
+    sentences_file: str = ""  # the SentenceTable of this generation (index/sentences.py)
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
 
     def chunk_ids(self) -> set[str]:

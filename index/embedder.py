@@ -78,6 +78,23 @@ class Embedder:
         )
         return vectors.astype(np.float32, copy=False)
 
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[list]]:
+        """`embed(texts)`, plus for each text a vector per character span (None where it has no tokens).
+
+        A span's vector is the mean of the contextual token vectors the model
+        computed for the whole text ("late chunking"): no extra model pass.
+        """
+        if not texts:
+            return self.embed([]), []
+        model = self._model
+        outputs = model.encode(texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        vectors = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        pooled: list[list] = []
+        for text, text_spans, out in zip(texts, spans, outputs):
+            pooled.append(_pool_spans(model.tokenizer, model.max_seq_length, text, text_spans, out))
+        return vectors.astype(np.float32, copy=False), pooled
+
     def _embed_query(self, text: str) -> np.ndarray:
         vector = self.embed([text])[0]
         vector.setflags(write=False)
@@ -86,3 +103,26 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for `text`, including its two special tokens."""
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _pool_spans(tokenizer, max_length: int, text: str, spans: list[tuple[int, int]], out: dict) -> list:
+    """Mean of the token vectors inside each span, normalised; None for a span with no tokens."""
+    mask = out["attention_mask"]
+    tokens = out["token_embeddings"].float().numpy()[: int(mask.sum())]
+    try:
+        offsets = np.asarray(tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=max_length)["offset_mapping"])
+    except (NotImplementedError, KeyError, TypeError):  # a tokenizer without offsets: no span vectors
+        return [None] * len(spans)
+    if len(offsets) != len(tokens):  # the model saw other tokens than we counted: do not guess
+        return [None] * len(spans)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = ends > starts  # special tokens have empty offsets
+    result = []
+    for s, e in spans:
+        inside = real & (starts >= s) & (ends <= e)
+        if not inside.any():
+            result.append(None)
+            continue
+        v = tokens[inside].mean(axis=0)
+        result.append((v / (np.linalg.norm(v) or 1.0)).astype(np.float32))
+    return result

@@ -19,6 +19,7 @@ from ingest.document import Chunk
 from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, keyword_text
+from index.sentences import SentenceTable, chunk_sentence_spans, table_for_chunks
 from index.store import ChromaStore, StoredPassage, collection_name
 
 
@@ -41,6 +42,7 @@ class Index:
         self._keyword: KeywordIndex | None = None
         self._not_live: set[str] = set()
         self._positions: dict[str, tuple[str, int]] | None = None
+        self._sentences: SentenceTable | None = None
 
     @property
     def store(self) -> ChromaStore:
@@ -74,14 +76,48 @@ class Index:
             clear_journal(self.data_dir)
         return catalog
 
-    def add(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> None:
-        """Embed and store chunks, a batch at a time."""
+    def add(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> SentenceTable:
+        """Embed and store chunks, a batch at a time; return their sentences' vectors (same model pass)."""
         batch = max(self.embed_batch * 4, 1)
+        tables = []
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            self.store.add(part, self.embedder.embed([c.embedding_text() for c in part]))
+            vectors, pooled = self._embed_chunks(part)
+            self.store.add(part, vectors)
+            tables.append(table_for_chunks(part, pooled))
             if progress:
                 progress(min(i + batch, len(chunks)), len(chunks))
+        return SentenceTable.concat(tables)
+
+    def _embed_chunks(self, chunks: list[Chunk]):
+        texts = [c.embedding_text() for c in chunks]
+        spans = [chunk_sentence_spans(c.text, t)[1] for c, t in zip(chunks, texts)]
+        return self.embedder.embed_with_spans(texts, spans)
+
+    def save_sentences(self, catalog: Catalog, fresh: SentenceTable, previous: Catalog) -> str:
+        """Write the sentence vectors of `catalog`'s live chunks (kept rows, `fresh` ones, and any
+        live chunk that has none yet, embedded now); return the file's name."""
+        live = catalog.chunk_ids()
+        old = self._load_sentences(previous.sentences_file) if previous.collection == catalog.collection else None
+        table = (old or SentenceTable.empty()).merged(fresh, live)
+        lacking = sorted(live - table.chunk_ids())
+        if lacking:  # an index built before sentence vectors were stored, or rows lost: fill in
+            chunks = [
+                Chunk(chunk_id=p.id, doc_id=p.metadata.get("doc_id", ""), text=p.text, section=p.metadata.get("section", ""),
+                      start=0, end=0, title=p.metadata.get("title", ""))
+                for p in self.store.get(lacking)
+            ]
+            for i in range(0, len(chunks), self.embed_batch * 4):
+                part = chunks[i : i + self.embed_batch * 4]
+                table = table.merged(table_for_chunks(part, self._embed_chunks(part)[1]), live)
+        name = f"sentences-{catalog.generation}.npz"
+        table.save(self.data_dir / name)
+        return name
+
+    def drop_sentence_files(self, keep: str) -> None:
+        for path in self.data_dir.glob("sentences-*.npz"):
+            if path.name != keep:
+                path.unlink(missing_ok=True)
 
     def delete(self, ids: list[str]) -> None:
         self.store.delete(ids)
@@ -126,6 +162,7 @@ class Index:
             self._catalog = load_catalog(self.data_dir)
             self._catalog_mtime = mtime
             self._positions = None
+            self._sentences = None
             journal = load_journal(self.data_dir)
             self._not_live = journal.not_live(self._catalog.generation) if journal else set()
             self._keyword = (
@@ -146,6 +183,22 @@ class Index:
             }
         return self._positions
 
+    def sentences(self) -> SentenceTable | None:
+        """The live catalog's sentence vectors (None for an index built without them)."""
+        catalog = self.catalog()
+        if self._sentences is None and catalog.sentences_file:
+            self._sentences = self._load_sentences(catalog.sentences_file)
+        return self._sentences
+
+    def _load_sentences(self, name: str) -> SentenceTable | None:
+        path = self.data_dir / name
+        if not name or not path.exists():
+            return None
+        try:
+            return SentenceTable.load(path)
+        except (OSError, ValueError):  # unreadable: answers embed sentences instead
+            return None
+
     def not_live(self) -> set[str]:
         """Ids in Chroma that a reader must skip (left by an unfinished ingest)."""
         self.catalog()
@@ -156,3 +209,4 @@ class Index:
 
     def passages(self, ids: list[str]) -> list[StoredPassage]:
         return self.store.get(ids)
+

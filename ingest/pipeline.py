@@ -104,15 +104,18 @@ def ingest(paths: list[Path], index: Index, chunker: Chunker, progress: Progress
         live_after = new.chunk_ids()
         report.documents = len(new.documents)
         report.chunks = len(live_after)
-        if not report.changed and same_space:
+        if not report.changed and same_space and old.sentences_file:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
         to_embed = {c.chunk_id: c for c in fresh if c.chunk_id not in live_before}
         removing = sorted(live_before - live_after)
         save_journal(index.data_dir, Journal(new.generation, index.collection, sorted(to_embed), removing))
         t = time.perf_counter()
-        index.add(list(to_embed.values()), lambda done, total: progress("embedding", done, total))
+        sentences = index.add(list(to_embed.values()), lambda done, total: progress("embedding", done, total))
         report.timings["embed_store_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        new.sentences_file = index.save_sentences(new, sentences, old if same_space else Catalog())
+        report.timings["sentences_s"] = round(time.perf_counter() - t, 3)
         report.embedded_chunks = len(to_embed)
         t = time.perf_counter()
         new.keyword_dir = index.build_keyword_index(new, {c.chunk_id: c for c in fresh})
@@ -122,6 +125,7 @@ def ingest(paths: list[Path], index: Index, chunker: Chunker, progress: Progress
         if not same_space and old.collection and old.collection != index.collection:
             index.drop_collection(old.collection)
         index.drop_keyword_dirs(keep=new.keyword_dir)
+        index.drop_sentence_files(keep=new.sentences_file)
         clear_journal(index.data_dir)
         report.removed_chunks = len(removing)
     report.seconds = round(time.perf_counter() - started, 3)
