@@ -50,6 +50,7 @@ CSS = """
 .sources-turn > summary { font-weight: bold; cursor: pointer; color: #1a1a1a; padding: 4px 0; }
 .sources-heading { font-size: 1.2em; margin: 8px 0; color: #1a1a1a; }
 #copy-status { color: #1a1a1a; min-height: 1.5em; }
+.gradio-container textarea::placeholder, .gradio-container input::placeholder { color: #5c5c66 !important; opacity: 1; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,
 [tabindex]:focus-visible, [role="button"]:focus-visible, [role="option"]:focus-visible {
@@ -97,9 +98,10 @@ def citation_cards(answer: Answer, turn: int = 1) -> str:
         link = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
                 f'Open the published source<span class="sr-only"> of [{c.n}] (opens in a new tab)</span></a>'
                 if c.url.startswith(("https://", "http://")) else "")
+        licence = f"licence: {html.escape(c.license or 'not stated')}"
         cards.append(
             f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
-            f'<div class="where">{presenter.where(c)} · {html.escape(c.publisher or "")} · licence: {html.escape(c.license or "not stated")}</div>'
+            f'<div class="where">{" · ".join(x for x in (presenter.where(c), html.escape(c.publisher or ""), licence) if x)}</div>'
             f'<div class="passage">{presenter.passage_html(c, answer)}</div><div>{link}</div></div>'
         )
     return "\n".join(cards)
@@ -112,7 +114,8 @@ def sources_html(state: list) -> str:
         if not turn["cards"]:
             continue
         is_open = " open" if number == len(state) else ""
-        groups.append(f'<details class="sources-turn"{is_open}><summary>Sources for question {number}: '
+        searched = f', searched in {html.escape(turn["searched"])}' if turn.get("searched") else ""
+        groups.append(f'<details class="sources-turn"{is_open}><summary>Sources for question {number}{searched}: '
                       f'“{html.escape(turn["question"][:120])}”</summary>{turn["cards"]}</details>')
     if not groups:
         return NO_SOURCES
@@ -165,8 +168,10 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
                     yield history + [asked, {"role": "assistant", "content": partial}], "", gr.update(), state, gr.update()
                     continue
                 answer = step.answer
+                searched = documents[document].title if document in documents else (
+                    "" if collection in (ALL_GUIDANCE, None) else collection)
                 state = state + [{"question": message, "answer": answer.answer, "json": answer.to_dict(),
-                                  "cards": citation_cards(answer, number)}]
+                                  "cards": citation_cards(answer, number), "searched": searched or ""}]
                 yield (history + [asked, {"role": "assistant", "content": answer_markdown(answer, number)}], "",
                        sources_html(state), state, conversation_markdown(state))
         except (QuestionError, LLMError) as exc:

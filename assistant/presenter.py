@@ -209,7 +209,9 @@ dialog.passage::backdrop {{ background: #111; }}
     else if (['ArrowLeft', 'PageUp'].includes(e.key)) {{ e.preventDefault(); show(current - 1); }}
     else if (e.key === 'Home') {{ e.preventDefault(); show(0); }}
   }});
-  show(Number((location.hash || '#0').slice(1)) || 0);
+  const fromHash = () => show(Number((location.hash || '#0').slice(1)) || 0);
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
 }})();
 </script></body></html>
 """
