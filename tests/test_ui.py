@@ -484,3 +484,18 @@ def test_presenter_view_without_a_deck_says_how_to_load_one(llm_chat, browser):
     assert "No question deck loaded" in page.locator("h1").inner_text()
     assert "procure-ai serve --deck" in page.locator("main").inner_text()
     page.close()
+
+
+def test_presenter_view_asks_for_the_login_when_the_chat_has_one():
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+
+    from assistant.chat import build_app
+
+    stub = SimpleNamespace(searcher=SimpleNamespace(index=SimpleNamespace(catalog=lambda: SimpleNamespace(documents={}))))
+    client = TestClient(build_app(stub, [], auth=("trainer", "s3cret")))
+    assert client.get("/present").status_code == 401
+    assert client.get("/present", auth=("trainer", "wrong")).status_code == 401
+    response = client.get("/present", auth=("trainer", "s3cret"))
+    assert response.status_code == 200 and "No question deck loaded" in response.text
