@@ -176,7 +176,7 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
                        sources_html(state), state, conversation_markdown(state))
         except (QuestionError, LLMError) as exc:
             shown = {"role": "user", "content": html.escape(message[:200], quote=False)}
-            yield history + [shown, {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
+            yield history + [shown, {"role": "assistant", "content": f"Could not answer this: {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
 
     def on_vote(data: gr.LikeData, comment: str, state: list):
         if feedback is None or not state:
@@ -205,7 +205,9 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Conversation", height=440, sanitize_html=True, render_markdown=True,
-                                     allow_tags=False, buttons=["copy"])
+                                     allow_tags=False, buttons=["copy"],
+                                     placeholder="Ask a question below, or try one of the examples. Each answer quotes "
+                                                 "the guidance; each [n] opens the passage it comes from.")
                 question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
                                       max_length=MAX_QUESTION_CHARS, submit_btn="Ask")
                 gr.Examples(EXAMPLES, inputs=question, label="Try a question")

@@ -282,6 +282,8 @@ def test_html_in_questions_and_documents_is_shown_as_text(server, browser):
     assert page.locator("img[src='x']").count() == 0
     assert 'onerror="window.__xss=1"' in page.locator("#sources").inner_text()  # the document's HTML, shown as text
     assert "onerror" in page.locator("[data-testid='user']").last.inner_text()  # and the question's
+    markdown = page.locator("#conversation-markdown textarea").input_value()  # what Copy and Download give
+    assert "&lt;img src=x" in markdown and "<img" not in markdown  # a Markdown viewer will not run it either
     # the presenter view: a deck question and a cited document with HTML in them
     page.goto(server + "/present#4", wait_until="load")
     assert "<img src=x onerror=" in page.locator("#slide-4 h1").inner_text()
