@@ -40,33 +40,49 @@ def tokenize(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 scores over passages; `ids[i]` is the chunk id of row i."""
+    """BM25 scores over passages; `id_of(i)` is the chunk id of row i.
 
-    def __init__(self, retriever, ids: list[str], doc_ids: list[str], collections: list[str], df: dict | None = None):
+    Scoring reads the memory-mapped BM25 matrix (one column of postings per
+    term) and touches only the rows a query's terms occur in, plus two
+    vectorised passes over a float32 array of one score per passage; nothing
+    per query is a Python loop over the passages. Rows map to documents by an
+    int32 code, so scoping to documents or collections is a table lookup.
+    """
+
+    def __init__(self, retriever, ids, doc_codes: np.ndarray, docs: list[str], doc_collections: list[str]):
         self._retriever = retriever
-        self._df = df or {}
-        self.ids = ids
-        self.doc_ids = np.array(doc_ids, dtype=object)
-        self.collections = np.array(collections, dtype=object)
-        self._row = {cid: i for i, cid in enumerate(ids)}
-        self._vocab = set(retriever.vocab_dict)
+        self._scores = retriever.scores
+        self._vocab = retriever.vocab_dict
+        self._ids = ids  # row -> chunk id (a memory-mapped array, or a list in an old index)
+        self._doc_codes = np.asarray(doc_codes, dtype=np.int32)
+        self._docs = {doc: i for i, doc in enumerate(docs)}
+        self._collections: dict[str, list[int]] = {}
+        for i, collection in enumerate(doc_collections):
+            self._collections.setdefault(collection, []).append(i)
+        self._rows: dict[str, int] | None = None  # chunk id -> row, built only when rows must be excluded
+        self.size = len(self._doc_codes)
 
     @classmethod
     def build(cls, folder: Path, ids: list[str], texts: list[str], doc_ids: list[str], collections: list[str]) -> None:
         import bm25s
 
         folder.mkdir(parents=True, exist_ok=True)
-        retriever = bm25s.BM25()
-        tokens = [tokenize(t) or ["_"] for t in texts]
-        df: dict[str, int] = {}
-        for toks in tokens:
-            for tok in set(toks):
-                df[tok] = df.get(tok, 0) + 1
+        docs: dict[str, int] = {}
+        doc_collections: list[str] = []
+        codes = np.empty(len(ids), dtype=np.int32)
+        for row, (doc, collection) in enumerate(zip(doc_ids, collections)):
+            if doc not in docs:
+                docs[doc] = len(docs)
+                doc_collections.append(collection)
+            codes[row] = docs[doc]
         if texts:
-            retriever.index(tokens, show_progress=False)
+            retriever = bm25s.BM25()
+            retriever.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
             retriever.save(str(folder))
+        np.save(folder / "ids.npy", np.array(ids, dtype=f"<U{max((len(i) for i in ids), default=1)}"))
+        np.save(folder / "doc_codes.npy", codes)
         (folder / "rows.json").write_text(
-            json.dumps({"ids": ids, "doc_ids": doc_ids, "collections": collections, "df": df}), encoding="utf-8"
+            json.dumps({"format": 2, "docs": list(docs), "doc_collections": doc_collections}), encoding="utf-8"
         )
 
     @classmethod
@@ -74,39 +90,69 @@ class KeywordIndex:
         import bm25s
 
         rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-        if not rows["ids"]:
+        if rows.get("format") == 2:
+            ids = np.load(folder / "ids.npy", mmap_mode="r")
+            codes = np.load(folder / "doc_codes.npy", mmap_mode="r")
+            docs, doc_collections = rows["docs"], rows["doc_collections"]
+        else:  # an index written before format 2: per-row lists
+            ids = rows["ids"]
+            docs = list(dict.fromkeys(rows["doc_ids"]))
+            code_of = {doc: i for i, doc in enumerate(docs)}
+            codes = np.array([code_of[d] for d in rows["doc_ids"]], dtype=np.int32)
+            first = dict(zip(rows["doc_ids"][::-1], rows["collections"][::-1]))
+            doc_collections = [first[d] for d in docs]
+        if not len(ids):
             return None
         retriever = bm25s.BM25.load(str(folder), mmap=True)
-        return cls(retriever, rows["ids"], rows["doc_ids"], rows["collections"], rows.get("df"))
+        return cls(retriever, ids, codes, docs, doc_collections)
+
+    def id_of(self, row: int) -> str:
+        return str(self._ids[row])
+
+    def _postings(self, term: str) -> tuple[int, int] | None:
+        token = self._vocab.get(term)
+        if token is None:
+            return None
+        indptr = self._scores["indptr"]
+        return int(indptr[token]), int(indptr[token + 1])
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over the passages (unseen terms count as rare)."""
-        n = len(self.ids)
-        return math.log(1 + (n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+        span = self._postings(term)
+        df = span[1] - span[0] if span else 0
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) with score > 0, among rows where `mask` is True."""
-        terms = [t for t in tokenize(query) if t in self._vocab]
-        if not terms:
+        spans = [s for s in (self._postings(t) for t in tokenize(query)) if s and s[1] > s[0]]
+        if not spans or k <= 0:
             return []
-        scores = np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+        data, indices = self._scores["data"], self._scores["indices"]
+        scores = np.zeros(self.size, dtype=np.float32)
+        for start, end in spans:  # a term's postings name each row once, so a plain scatter-add is exact
+            scores[indices[start:end]] += data[start:end]
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+            scores[~mask] = 0.0
+        rows = np.flatnonzero(scores)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.lexsort((rows, -scores[rows]))]
+        return [(self.id_of(i), float(scores[i])) for i in rows]
 
     def mask(self, doc_ids: set[str] | None = None, collections: set[str] | None = None, exclude: set[str] | None = None):
         """A row mask for a scope (documents, collections) minus excluded ids; None when unrestricted."""
         if not doc_ids and not collections and not exclude:
             return None
-        keep = np.ones(len(self.ids), dtype=bool)
-        if doc_ids:
-            keep &= np.isin(self.doc_ids, list(doc_ids))
-        if collections:
-            keep &= np.isin(self.collections, list(collections))
-        for cid in exclude or ():
-            if cid in self._row:
-                keep[self._row[cid]] = False
+        allowed = np.ones(len(self._docs), dtype=bool)
+        for wanted, codes in ((doc_ids, [self._docs[d] for d in doc_ids or () if d in self._docs]),
+                              (collections, [i for c in collections or () for i in self._collections.get(c, [])])):
+            if wanted:
+                chosen = np.zeros(len(self._docs), dtype=bool)
+                chosen[codes] = True
+                allowed &= chosen
+        keep = allowed[self._doc_codes]
+        if exclude:
+            if self._rows is None:
+                self._rows = {self.id_of(i): i for i in range(self.size)}
+            keep[[self._rows[cid] for cid in exclude if cid in self._rows]] = False
         return keep
