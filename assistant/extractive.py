@@ -19,6 +19,8 @@ from index.search import Passage
 from index.sentences import SentenceVectors
 
 _METADATA_LINE = re.compile(r"^\s*-?\s*(Who|What)\s*:", re.I)
+# sections that point elsewhere (reading lists) rather than give guidance: their sentences answer last
+_POINTERS = re.compile(r"\b(resources?|further reading|references|read more|useful links|bibliography)\b", re.I)
 
 
 @dataclass
@@ -28,6 +30,7 @@ class _Candidate:
     text: str
     terms: frozenset[str]
     score: float = 0.0
+    weight: float = 1.0  # below 1 for sentences of reading lists
 
 
 class ExtractiveAnswerer:
@@ -52,6 +55,7 @@ class ExtractiveAnswerer:
         total = sum(self.idf(t) for t in q_terms) or 1.0
         out = []
         for i, p in enumerate(passages):
+            weight = 0.5 if _POINTERS.search(p.section.split(" > ")[-1]) else 1.0
             for s, e in sentence_spans(p.text):
                 text = p.text[s:e].strip()
                 words = text.split()
@@ -59,7 +63,7 @@ class ExtractiveAnswerer:
                     continue
                 terms = frozenset(tokenize(text))
                 lexical = sum(self.idf(t) for t in q_terms & terms) / total
-                out.append(_Candidate(i, s, text, terms, lexical + 0.15 / (i + 1)))
+                out.append(_Candidate(i, s, text, terms, weight * (lexical + 0.15 / (i + 1)), weight))
         return out
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
@@ -68,7 +72,7 @@ class ExtractiveAnswerer:
             q = self.embedder.embed_query(question)
             vectors = self.sentences.vectors([c.text for c in candidates])
             for c, v in zip(candidates, vectors):
-                c.score = 0.6 * float(v @ q) + 0.4 * c.score
+                c.score = c.weight * 0.6 * float(v @ q) + 0.4 * c.score
             candidates.sort(key=lambda c: -c.score)
         chosen: list[_Candidate] = []
         per: dict[int, int] = {}

@@ -43,6 +43,7 @@ class Index:
         self._not_live: set[str] = set()
         self._positions: dict[str, tuple[str, int]] | None = None
         self._sentences: SentenceTable | None = None
+        self._sentence_rows: dict[str, np.ndarray] | None = None
 
     @property
     def store(self) -> ChromaStore:
@@ -163,6 +164,7 @@ class Index:
             self._catalog_mtime = mtime
             self._positions = None
             self._sentences = None
+            self._sentence_rows = None
             journal = load_journal(self.data_dir)
             self._not_live = journal.not_live(self._catalog.generation) if journal else set()
             self._keyword = (
@@ -189,6 +191,24 @@ class Index:
         if self._sentences is None and catalog.sentences_file:
             self._sentences = self._load_sentences(catalog.sentences_file)
         return self._sentences
+
+    def sentence_similarity(self, vector: np.ndarray, chunk_ids) -> dict[str, float]:
+        """chunk id -> cosine of `vector` with the chunk's closest sentence (chunks with stored sentences)."""
+        table = self.sentences()
+        if table is None:
+            return {}
+        if self._sentence_rows is None:
+            order = np.argsort(table.chunks, kind="stable")
+            chunks = table.chunks[order]
+            starts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]])
+            self._sentence_rows = {str(chunks[a]): order[a:b] for a, b in zip(starts, np.r_[starts[1:], len(order)])}
+        found = [(cid, self._sentence_rows[cid]) for cid in chunk_ids if cid in self._sentence_rows]
+        if not found:
+            return {}
+        rows = np.concatenate([r for _, r in found])
+        scores = table.vectors[rows] @ vector
+        bounds = np.cumsum([0] + [len(r) for _, r in found[:-1]])
+        return {cid: float(v) for (cid, _), v in zip(found, np.maximum.reduceat(scores, bounds))}
 
     def _load_sentences(self, name: str) -> SentenceTable | None:
         path = self.data_dir / name

@@ -77,21 +77,24 @@ class Passage:
 class Searcher:
     """Finds passages for questions in an Index.
 
-    Dense and keyword candidates are fused by z-scored relevance (the keyword
-    side weighted by `keyword_weight`), which beat reciprocal-rank fusion on
-    the dev set. The best chunks are then widened into their section: up to
+    Dense and keyword candidates are fused by z-scored relevance, which beat
+    reciprocal-rank fusion on the dev set: the passage's cosine, plus its
+    closest sentence's cosine (sentence vectors stored at ingest, weighted
+    `sentence_weight`), plus BM25 (weighted `keyword_weight`). The best chunks are then widened into their section: up to
     `expand` neighbouring chunks of the same section join the passage ("small
     to big"), so a list split over two chunks comes back whole, and a section
     is returned once.
     """
 
     def __init__(
-        self, index: Index, mode: Mode = "hybrid", candidates: int = 100, keyword_weight: float = 0.3, expand: int = 1
+        self, index: Index, mode: Mode = "hybrid", candidates: int = 100, keyword_weight: float = 0.5,
+        sentence_weight: float = 0.5, expand: int = 1,
     ):
         self.index = index
         self.mode = mode
         self.candidates = candidates
         self.keyword_weight = keyword_weight
+        self.sentence_weight = sentence_weight
         self.expand = expand
 
     def search(self, query: str, k: int = 5, scope: Scope = Scope()) -> list[Passage]:
@@ -129,12 +132,17 @@ class Searcher:
             for cid, score in kw.search(query, self.candidates, mask):
                 keyword[cid] = score
                 signals.setdefault(cid, {}).update(keyword_rank=len(keyword), bm25=round(score, 3))
-        dense_z = _zfuse(dense, 1.0) if dense else {}
-        keyword_z = _zfuse(keyword, self.keyword_weight) if keyword else {}
-        dense_floor, keyword_floor = _floor(dense_z), _floor(keyword_z)
+        sentence: dict[str, float] = {}
+        if dense and self.sentence_weight and self.mode == "hybrid":
+            sentence = self.index.sentence_similarity(vector, dense.keys() | keyword.keys())
+            for r, cid in enumerate(sorted(sentence, key=lambda c: -sentence[c]), start=1):
+                signals.setdefault(cid, {})["sentence_rank"] = r
+        parts = [_zfuse(scores, weight) for scores, weight in
+                 ((dense, 1.0), (sentence, self.sentence_weight), (keyword, self.keyword_weight)) if scores]
+        floors = [_floor(part) for part in parts]
         fused = {
-            cid: dense_z.get(cid, dense_floor) + keyword_z.get(cid, keyword_floor)
-            for cid in dense_z.keys() | keyword_z.keys()
+            cid: sum(part.get(cid, floor) for part, floor in zip(parts, floors))
+            for cid in dense.keys() | keyword.keys()
         }
         return fused, records, similarity, signals
 
