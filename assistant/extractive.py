@@ -40,7 +40,7 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(
-        self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 3, prefilter: int = 8,
+        self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 4, prefilter: int = 10,
         sentences: SentenceVectors | None = None,
     ):
         self.embedder = embedder
