@@ -27,6 +27,7 @@ from assistant.service import Assistant, QuestionError, Turn
 from assistant.settings import MAX_QUESTION_CHARS
 from assistant.streaming import stream_answer
 from index.search import Scope
+from index.store import StoreError
 
 EXAMPLES = [
     "We're buying an off-the-shelf chatbot licence: who do we need to involve?",
@@ -174,7 +175,7 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
                                   "cards": citation_cards(answer, number), "searched": searched or ""}]
                 yield (history + [asked, {"role": "assistant", "content": answer_markdown(answer, number)}], "",
                        sources_html(state), state, conversation_markdown(state))
-        except (QuestionError, LLMError) as exc:
+        except (QuestionError, LLMError, StoreError) as exc:
             shown = {"role": "user", "content": html.escape(message[:200], quote=False)}
             yield history + [shown, {"role": "assistant", "content": f"Could not answer this: {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
 
@@ -264,6 +265,8 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
             answer = await anyio.to_thread.run_sync(lambda: assistant.ask(body["question"], history=history, scope=scope))
         except QuestionError as exc:
             return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=400)
+        except (StoreError, LLMError) as exc:  # the index's store or the LLM is down: say so, and recover when it is back
+            return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=503)
         return JSONResponse(answer.to_dict())
 
     presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
