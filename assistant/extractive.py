@@ -48,6 +48,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.per_passage = per_passage
         self.prefilter = prefilter
+        self.rank_prior = 0.15  # how much a sentence gains from its passage ranking high
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
     def candidates(self, question: str, passages: list[Passage]) -> list[_Candidate]:
@@ -63,7 +64,7 @@ class ExtractiveAnswerer:
                     continue
                 terms = frozenset(tokenize(text))
                 lexical = sum(self.idf(t) for t in q_terms & terms) / total
-                out.append(_Candidate(i, s, text, terms, weight * (lexical + 0.15 / (i + 1)), weight))
+                out.append(_Candidate(i, s, text, terms, weight * (lexical + self.rank_prior / (i + 1)), weight))
         return out
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
