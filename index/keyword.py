@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -75,9 +76,11 @@ class KeywordIndex:
                 docs[doc] = len(docs)
                 doc_collections.append(collection)
             codes[row] = docs[doc]
-        if texts:
+        if texts:  # token ids per passage as compact int arrays: a million passages fit in a few hundred MB
+            vocab: dict[str, int] = {}
+            corpus = [array("i", [vocab.setdefault(tok, len(vocab)) for tok in tokenize(t) or ["_"]]) for t in texts]
             retriever = bm25s.BM25()
-            retriever.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
+            retriever.index((corpus, vocab), show_progress=False)
             retriever.save(str(folder))
         np.save(folder / "ids.npy", np.array(ids, dtype=f"<U{max((len(i) for i in ids), default=1)}"))
         np.save(folder / "doc_codes.npy", codes)
