@@ -51,6 +51,8 @@ CSS = """
 .sources-turn > summary { font-weight: bold; cursor: pointer; color: #1a1a1a; padding: 4px 0; }
 .sources-heading { font-size: 1.2em; margin: 8px 0; color: #1a1a1a; }
 #copy-status { color: #1a1a1a; min-height: 1.5em; }
+#examples .example-question { white-space: normal; text-align: left; height: auto; }
+#ask-button { background: var(--pa-accent); border-color: var(--pa-accent); color: #fff; }
 .gradio-container textarea::placeholder, .gradio-container input::placeholder { color: #5c5c66 !important; opacity: 1; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,
@@ -76,6 +78,10 @@ document.addEventListener('click', (event) => {
   card.focus({preventScroll: true});
 }, true);
 </script>"""
+
+# While an answer streams in, the chat log (an aria-live region) is marked busy, so a screen reader
+# announces the finished answer once rather than every partial text.
+LOG_BUSY_JS = "() => { const log = document.querySelector('#chat [role=log]'); if (log) log.setAttribute('aria-busy', '%s'); }"
 
 # The copy button's handler: the clipboard API, or a hidden textarea where the page is not a secure context.
 COPY_JS = """async (markdown) => {
@@ -145,6 +151,11 @@ def conversation_markdown(state: list) -> str:
     return "\n".join(lines).replace("<", "&lt;")  # a Markdown viewer would otherwise run HTML from a question
 
 
+def collection_choices(documents: dict) -> list[str]:
+    """The "Search in" choices: all guidance, then each collection the documents belong to."""
+    return [ALL_GUIDANCE, *sorted({d.collection for d in documents.values() if d.collection})]
+
+
 def document_choices(documents: dict, collection: str) -> list[tuple[str, str]]:
     """(title, doc id) for the "Document" dropdown: all documents, or those of one collection."""
     chosen = [(d.title or doc_id, doc_id) for doc_id, d in documents.items()
@@ -154,8 +165,19 @@ def document_choices(documents: dict, collection: str) -> list[tuple[str, str]]:
     return [("All documents", ALL_DOCUMENTS), *sorted(labelled, key=lambda x: x[0].lower())]
 
 
-def build_ui(assistant: Assistant, collections: list[str], feedback=None, documents: dict | None = None):
-    documents = documents if documents is not None else assistant.searcher.index.catalog().documents
+def build_ui(assistant: Assistant, collections: list[str], feedback=None):
+    """The chat. `collections` are the "Search in" choices the page is built with; each page load (and each
+    choice of collection) lists the collections and documents of the live index, so an ingest shows up on reload."""
+
+    def live_documents() -> dict:
+        return assistant.searcher.index.catalog().documents  # reloaded when an ingest commits
+
+    def refresh_lists(collection: str):
+        documents = live_documents()
+        choices = collection_choices(documents)
+        collection = collection if collection in choices else ALL_GUIDANCE
+        return (gr.update(choices=choices, value=collection),
+                gr.update(choices=document_choices(documents, collection), value=ALL_DOCUMENTS))
 
     def respond(message: str, history: list[dict], collection: str, document: str, state: list):
         scope = Scope.of(None if collection in (ALL_GUIDANCE, None) else collection, document or None)
@@ -169,6 +191,7 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
                     yield history + [asked, {"role": "assistant", "content": partial}], "", gr.update(), state, gr.update()
                     continue
                 answer = step.answer
+                documents = live_documents()
                 searched = documents[document].title if document in documents else (
                     "" if collection in (ALL_GUIDANCE, None) else collection)
                 state = state + [{"question": message, "answer": answer.answer, "json": answer.to_dict(),
@@ -201,17 +224,23 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
         state = gr.State([])
         with gr.Row():
             collection = gr.Dropdown([ALL_GUIDANCE, *collections], value=ALL_GUIDANCE, label="Search in", scale=1)
-            document = gr.Dropdown(document_choices(documents, ALL_GUIDANCE), value=ALL_DOCUMENTS, label="Document", scale=2)
+            document = gr.Dropdown(document_choices(live_documents(), ALL_GUIDANCE), value=ALL_DOCUMENTS, label="Document", scale=2)
             new = gr.Button("New conversation", scale=0, size="md")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=440, sanitize_html=True, render_markdown=True,
+                chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=440, sanitize_html=True, render_markdown=True,
                                      allow_tags=False, buttons=["copy"],
                                      placeholder="Ask a question below, or try one of the examples. Each answer quotes "
                                                  "the guidance; each [n] opens the passage it comes from.")
-                question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
-                                      max_length=MAX_QUESTION_CHARS, submit_btn="Ask")
-                gr.Examples(EXAMPLES, inputs=question, label="Try a question")
+                with gr.Row(equal_height=True):  # the button outside the label, so the box is named "Your question" alone
+                    question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
+                                          max_length=MAX_QUESTION_CHARS, scale=5)
+                    ask = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="ask-button")
+                gr.Markdown("Try a question:", elem_id="examples-label")
+                with gr.Row(elem_id="examples"):  # buttons, not gr.Examples: those cut a question at 60 characters
+                    for example in EXAMPLES:
+                        gr.Button(example, size="sm", elem_classes="example-question").click(
+                            None, None, question, js=f"() => {json.dumps(example)}")
             with gr.Column(scale=2):
                 sources = gr.HTML(NO_SOURCES, elem_id="sources", max_height=720)
         with gr.Row():
@@ -221,9 +250,14 @@ def build_ui(assistant: Assistant, collections: list[str], feedback=None, docume
                 copy = gr.Button("Copy conversation (Markdown)", size="md")
         copy_status = gr.Markdown("", elem_id="copy-status")
         markdown = gr.Textbox(visible="hidden", label="Conversation as Markdown", elem_id="conversation-markdown")
-        collection.change(lambda c: gr.update(choices=document_choices(documents, c), value=ALL_DOCUMENTS), collection, document)
-        question.submit(respond, [question, chatbot, collection, document, state],
-                        [chatbot, question, sources, state, markdown]).then(download_file, markdown, download)
+        demo.load(refresh_lists, collection, [collection, document], queue=False, show_progress="hidden")
+        collection.change(lambda c: gr.update(choices=document_choices(live_documents(), c), value=ALL_DOCUMENTS),
+                          collection, document, queue=False, show_progress="hidden")
+        submitted = [question.submit, ask.click]
+        gr.on(submitted, None, js=LOG_BUSY_JS % "true")
+        answered = gr.on(submitted, respond, [question, chatbot, collection, document, state],
+                         [chatbot, question, sources, state, markdown])
+        answered.then(None, js=LOG_BUSY_JS % "false").then(download_file, markdown, download)
         chatbot.like(on_vote, [comment, state], comment)
         copy.click(None, markdown, copy_status, js=COPY_JS)
         cleared = [chatbot, question, sources, state, markdown, download, copy_status]
@@ -248,10 +282,15 @@ def _login(auth: tuple[str, str] | None):
 
 def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str] | None = None, concurrency: int = 4,
               feedback=None, slides: list[Slide] | None = None, deck_name: str = ""):
-    """A FastAPI app: the chat at /, the JSON API at POST /api/ask, the presenter view of `slides` at /present."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    """A FastAPI app: the chat at /, the JSON API at POST /api/ask, the presenter view of `slides` at /present.
 
-    @app.post("/api/ask")
+    With `auth` (USER, PASSWORD), the chat asks for that login and the API and the presenter view require it
+    as HTTP Basic credentials.
+    """
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    login = Depends(_login(auth))
+
+    @app.post("/api/ask", dependencies=[login])
     async def api_ask(request: Request):
         try:
             body = await request.json()
@@ -271,7 +310,7 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
 
     presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
 
-    @app.get("/present", response_class=HTMLResponse, dependencies=[Depends(_login(auth))])
+    @app.get("/present", response_class=HTMLResponse, dependencies=[login])
     def present():
         return HTMLResponse(presenter_page)
 

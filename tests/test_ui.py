@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port, wait_until_up, write_corpus
+
+from assistant.chat import EXAMPLES
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -65,6 +68,14 @@ CONTRAST = """(selector) => {
     placeholder: ['INPUT', 'TEXTAREA'].includes(el.tagName) && el.placeholder ? ratio(getComputedStyle(el, '::placeholder').color, el) : null,
   }));
 }"""
+
+# The chat log's aria-busy each time the last answer bubble's text changes.
+WATCH_LOG_BUSY = """() => { window.__busy = []; new MutationObserver(() => {
+  const log = document.querySelector('[role=log]'), bots = document.querySelectorAll("[data-testid='bot']");
+  const text = bots.length ? bots[bots.length - 1].innerText.trim() : '';
+  const last = window.__busy[window.__busy.length - 1];
+  if (text && (!last || last.text !== text)) window.__busy.push({text, busy: log && log.getAttribute('aria-busy')});
+}).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
 
 FOCUSED = """() => { const e = document.activeElement, s = getComputedStyle(e);
   return {tag: e.tagName, href: e.getAttribute('href') || '', id: e.id, name: (e.getAttribute('aria-label') || e.innerText || '').trim(),
@@ -118,9 +129,12 @@ def screenshot(page, name: str, full_page: bool = False) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
 
 
-def post(url: str, body) -> tuple[int, dict]:
+def post(url: str, body, auth: tuple[str, str] | None = None) -> tuple[int, dict]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url + "/api/ask", data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    request = urllib.request.Request(url + "/api/ask", data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -313,6 +327,33 @@ def test_api_ask_has_the_cli_contract(server):
     assert post(server, {"question": ""})[1]["error"].startswith("the question is empty")
 
 
+@pytest.fixture(scope="module")
+def offline_assistant(served, data_dir):
+    """The assistant `serve` runs (the offline answerer) over the served index, in this process."""
+    from assistant.factory import build_assistant
+    from assistant.settings import Settings
+
+    return build_assistant(Settings.load(environ={}, data_dir=data_dir))
+
+
+def test_api_ask_requires_the_login_when_the_chat_has_one(offline_assistant):
+    from fastapi.testclient import TestClient
+
+    from assistant.chat import build_app
+
+    client = TestClient(build_app(offline_assistant, [], auth=("trainer", "s3cret")))
+    question = {"question": "Who signs off on choosing the vendor?"}
+    response = client.post("/api/ask", json=question)
+    assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Basic")
+    assert client.post("/api/ask", json=question, auth=("trainer", "wrong")).status_code == 401
+    assert client.post("/api/ask", json=question, auth=("someone", "s3cret")).status_code == 401
+    response = client.post("/api/ask", json=question, auth=("trainer", "s3cret"))
+    assert response.status_code == 200
+    body = response.json()
+    assert "signs off the vendor selection" in body["answer"] and body["citations"][0]["title"] == "Who to involve"
+    assert client.post("/api/ask", content=b"not json", auth=("trainer", "s3cret")).status_code == 400
+
+
 def test_server_binds_loopback_only(server):
     assert server.startswith("http://127.0.0.1:")
 
@@ -394,14 +435,34 @@ def test_keyboard_only_ask_and_open_a_citation(server, browser):
 
 
 def test_controls_have_names_and_text_has_contrast(server, browser):
+    from playwright.sync_api import expect
+
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(server, wait_until="load")
-    ask(page, "Who signs off on choosing the vendor?")
+    # each example question is shown whole on its button, and a click puts it in the question box
+    for example in EXAMPLES:
+        button = page.get_by_role("button", name=example, exact=True)
+        assert button.inner_text().strip() == example
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth && b.scrollHeight <= b.clientHeight + 1"), example
+    box = page.get_by_role("textbox", name="Your question", exact=True)  # named by its label alone, not "Your question Ask"
+    page.get_by_role("button", name=EXAMPLES[0], exact=True).click()
+    expect(box).to_have_value(EXAMPLES[0], timeout=5_000)
+    # the chat log is busy while an answer streams in: a screen reader announces the finished answer, not each partial
+    page.evaluate(WATCH_LOG_BUSY)
+    box.fill("Who signs off on choosing the vendor?")
+    page.get_by_role("button", name="Ask", exact=True).click()
     page.locator(".citation-card").first.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('[role=log]').getAttribute('aria-busy') === 'false'", timeout=10_000)
+    seen = page.evaluate("window.__busy")
+    partial = [s for s in seen if s["text"].endswith("…")]
+    assert partial and all(s["busy"] == "true" for s in partial), seen
+    log = page.get_by_role("log")
+    assert log.get_attribute("aria-live") == "polite" and "signs off the vendor selection" in log.inner_text()
     time.sleep(0.5)
     tree = page.locator("body").aria_snapshot()
     unnamed = re.findall(r"^\s*- (button|link|textbox|combobox|checkbox)\s*(?::|$)", tree, re.M)
     assert not unnamed, tree  # every control has an accessible name
+    assert re.search(r'^\s*- textbox "Your question":?$', tree, re.M), tree  # the box's name is its label alone
     for name in ["Search in", "Document", "Your question", "Comment on an answer"]:
         assert page.get_by_label(name).count() >= 1
     assert page.locator("[data-testid='bot']").last.get_by_role("link", name="[1]").count() == 1  # a real link
@@ -501,3 +562,65 @@ def test_presenter_view_asks_for_the_login_when_the_chat_has_one():
     assert client.get("/present", auth=("trainer", "wrong")).status_code == 401
     response = client.get("/present", auth=("trainer", "s3cret"))
     assert response.status_code == 200 and "No question deck loaded" in response.text
+
+
+
+PORTAL = {
+    "sources.toml": '[[document]]\npath = "access.md"\ntitle = "Tender portal accessibility"\n'
+                    'publisher = "Portal Team"\ncollection = "Portal Notes"\nurl = "https://example.org/portal"\n',
+    "access.md": "# Tender portal accessibility\n\nThe tender portal must meet WCAG 2.2 level AA. Bidders who use "
+                 "a screen reader can ask the helpdesk for every tender document in an accessible format.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def ingest_while_serving(served, data_dir, tmp_path_factory):
+    """Runs `procure-ai ingest` on a new folder (one document, its own collection) into the served data dir, once."""
+    done = []
+
+    def ingest() -> None:
+        if done:
+            return
+        folder = write_corpus(tmp_path_factory.mktemp("portal"), PORTAL)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_AI_DATA_DIR": str(data_dir)}
+        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(folder)], env=env, check=True, capture_output=True)
+        done.append(folder)
+
+    return ingest
+
+
+def test_a_document_ingested_while_the_chat_runs_is_listed_on_reload(server, browser, ingest_while_serving):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(server, wait_until="load")
+    page.get_by_label("Document").click()
+    page.get_by_role("option", name="All documents").wait_for(timeout=10_000)
+    assert "Tender portal accessibility" not in page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    ingest_while_serving()
+    page.reload(wait_until="load")
+    page.get_by_label("Document").click()
+    page.get_by_role("option", name="Tender portal accessibility", exact=True).wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    choose(page, "Search in", "Portal Notes")  # its collection is listed too, and narrows the documents to it
+    page.get_by_label("Document").click()
+    page.wait_for_function("document.querySelectorAll('[role=option]').length == 2", timeout=10_000)
+    assert page.get_by_role("option").all_inner_texts()[-1].strip() == "Tender portal accessibility"
+    page.close()
+
+
+@pytest.mark.xfail(strict=True, reason="index/: the serving process's embedded Chroma client does not see vectors another "
+                   "process added (search fails: 'Error finding id') until it is reopened; a Chroma server works")
+def test_a_document_ingested_while_the_chat_runs_is_cited_when_chosen(server, browser, ingest_while_serving):
+    ingest_while_serving()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(server, wait_until="load")
+    choose(page, "Document", "Tender portal accessibility")
+    ask(page, "What accessibility level must the tender portal meet?")
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='bot']\").length == 1 && "
+                           "document.querySelector('[role=log]').getAttribute('aria-busy') === 'false'", timeout=60_000)
+    screenshot(page, "chat-document-ingested-while-serving.png", full_page=True)
+    answer = page.locator("[data-testid='bot']").last.inner_text()
+    titles = page.locator(".citation-card h3").all_inner_texts()
+    assert titles and all(re.fullmatch(r"\[\d+\] Tender portal accessibility", t) for t in titles), (titles, answer)
+    assert "WCAG 2.2 level AA" in answer
+    page.close()
