@@ -77,10 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="export to this JSONL file (default: stdout)")
     _common(p)
 
-    p = sub.add_parser("bench", help="measure ingest, retrieval and answer speed on this machine")
-    p.add_argument("corpus", type=Path, help="corpus folder to ingest into a fresh temporary index")
+    p = sub.add_parser("bench", help="measure ingest, retrieval and answer speed; --scale: 10k-1M passages; --load: many users")
+    p.add_argument("corpus", type=Path, nargs="?", help="corpus folder to ingest into a fresh temporary index")
     _common(p)
     p.add_argument("--no-textbook", action="store_true", help="skip the LlamaIndex textbook comparison")
+    p.add_argument("--scale", metavar="SIZES", help="retrieval latency and memory over synthetic corpora of these "
+                   "sizes, e.g. 10k,100k,1M (built once into --scale-cache, then only measured)")
+    p.add_argument("--scale-server", action="store_true", help="with --scale: also through a `chroma run` server on loopback")
+    p.add_argument("--scale-cache", type=Path, help="where --scale keeps its corpora (default ~/.cache/procure-ai/scale)")
+    p.add_argument("--load", action="store_true", help="users asking POST /api/ask at once, on a server started "
+                   "over --data-dir (or at --url)")
+    p.add_argument("--users", type=int, default=50, help="with --load: simulated users (default 50)")
+    p.add_argument("--seconds", type=float, default=30, help="with --load: how long they ask (default 30)")
+    p.add_argument("--think", type=float, default=0.0, help="with --load: seconds a user pauses between an answer "
+                   "and the next question (default 0: back to back)")
+    p.add_argument("--concurrency", type=int, default=4, help="with --load: the started server's serve --concurrency")
+    p.add_argument("--url", help="with --load: a running server instead, e.g. http://127.0.0.1:7860")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("status", help="what the index holds")

@@ -275,13 +275,31 @@ def feedback(args, settings: Settings) -> int:
 def bench(args, settings: Settings) -> int:
     from evals.bench import run_bench, save, table
 
-    if not Path(args.corpus).exists():
-        raise InputError(f"no such file or folder: {args.corpus}")
-    result = run_bench(settings, args.corpus, textbook=not args.no_textbook)
-    path = save(result, settings.data_dir / "bench")
+    if args.scale:
+        from evals.scale import DEFAULT_CACHE, parse_sizes, run_scale, save as save_scale, table as scale_table
+
+        sizes = parse_sizes(args.scale)  # a bad size fails before anything is built
+        result = run_scale(sizes, args.scale_cache or DEFAULT_CACHE, server=args.scale_server,
+                           log=lambda line: print(line, file=sys.stderr, flush=True))
+        path, plot = save_scale(result, settings.data_dir / "bench")
+        text = f"{scale_table(result)}\n\nsaved: {path}\nplot: {plot}"
+    elif args.load:
+        from evals.load import run_bench_load, table as load_table
+        from evals.synthetic import questions
+
+        result = run_bench_load(settings.data_dir, args.url, questions(), args.users, args.seconds, args.think,
+                                args.concurrency, settings.chroma_url)
+        path = save(result, settings.data_dir / "bench", "load")
+        text = f"{load_table(result)}\n\nsaved: {path}"
+    else:
+        if args.corpus is None or not Path(args.corpus).exists():
+            raise InputError(f"no such file or folder: {args.corpus}" if args.corpus else
+                             "give a corpus folder to ingest, or --scale SIZES, or --load")
+        result = run_bench(settings, args.corpus, textbook=not args.no_textbook)
+        path = save(result, settings.data_dir / "bench")
+        text = f"{table(result)}\n\nsaved: {path}"
     if args.json:
         print_json(result)
     else:
-        print(table(result))
-        print(f"\nsaved: {path}")
-    return 0
+        print(text)
+    return 1 if result.get("error_count") else 0

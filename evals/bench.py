@@ -82,9 +82,10 @@ def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
     return result
 
 
-def save(result: dict, folder: Path) -> Path:
+def save(result: dict, folder: Path, kind: str = "bench") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"bench-{result['date'].replace(':', '')}.json"
+    date = result.get("date") or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path = folder / f"{kind}-{date.replace(':', '')}.json"
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return path
 
