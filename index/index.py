@@ -16,7 +16,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ingest.document import Chunk
-from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal
+from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal, save_catalog
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, keyword_text
 from index.sentences import SentenceTable, chunk_sentence_spans, table_for_chunks
@@ -44,6 +44,7 @@ class Index:
         self._positions: dict[str, tuple[str, int]] | None = None
         self._sentences: SentenceTable | None = None
         self._sentence_rows: dict[str, np.ndarray] | None = None
+        self._committed: int | None = None  # the generation this object committed, if any
 
     @property
     def store(self) -> ChromaStore:
@@ -120,6 +121,11 @@ class Index:
             if path.name != keep:
                 path.unlink(missing_ok=True)
 
+    def commit(self, catalog: Catalog) -> None:
+        """Make `catalog` the live one (atomic: see index/catalog.py)."""
+        save_catalog(self.data_dir, catalog)
+        self._committed = catalog.generation
+
     def delete(self, ids: list[str]) -> None:
         self.store.delete(ids)
 
@@ -160,7 +166,10 @@ class Index:
         path = self.data_dir / CATALOG
         mtime = path.stat().st_mtime_ns if path.exists() else None
         if self._catalog is None or mtime != self._catalog_mtime:
+            first = self._catalog is None
             self._catalog = load_catalog(self.data_dir)
+            if not first and self._store is not None and self._catalog.generation != self._committed:
+                self._store = self._store.reopened()  # another process's ingest: see its vectors
             self._catalog_mtime = mtime
             self._positions = None
             self._sentences = None

@@ -65,6 +65,7 @@ class ChromaStore:
         settings = Settings(anonymized_telemetry=False)
         self.location = url or str(path)
         self.collection_name = collection
+        self.url, self.path = url, path
         try:
             if url:
                 parsed = urlparse(url)
@@ -145,6 +146,17 @@ class ChromaStore:
             include=["distances"],
         )
         return list(zip(res["ids"][0], (float(d) for d in res["distances"][0])))
+
+    def reopened(self) -> "ChromaStore":
+        """A fresh handle on the same store. An embedded client keeps what it has read, so a reader
+        must reopen to see vectors another process (an ingest) added; a server's clients need not."""
+        if self.url:
+            return self
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(self.path), None)  # the next client starts afresh
+        SharedSystemClient._identifier_to_refcount.pop(str(self.path), None)
+        return ChromaStore(self.collection_name, path=self.path)
 
     def drop_collection(self, name: str) -> None:
         """Delete another collection of this client (e.g. one left by a previous model)."""

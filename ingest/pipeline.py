@@ -18,7 +18,7 @@ from ingest.chunker import Chunker
 from ingest.discover import discover
 from ingest.document import Chunk
 from ingest.readers import UnreadableFile, read_document
-from index.catalog import Catalog, DocumentEntry, Journal, clear_journal, save_catalog, save_journal
+from index.catalog import Catalog, DocumentEntry, Journal, clear_journal, save_journal
 from index.index import Index
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -120,7 +120,7 @@ def ingest(paths: list[Path], index: Index, chunker: Chunker, progress: Progress
         t = time.perf_counter()
         new.keyword_dir = index.build_keyword_index(new, {c.chunk_id: c for c in fresh})
         report.timings["keyword_s"] = round(time.perf_counter() - t, 3)
-        save_catalog(index.data_dir, new)  # the commit point
+        index.commit(new)  # the commit point
         index.delete(removing)
         if not same_space and old.collection and old.collection != index.collection:
             index.drop_collection(old.collection)

@@ -163,3 +163,18 @@ def test_killed_ingest_leaves_previous_index_live(small_corpus, tmp_path, make_i
     assert not (data / "journal.json").exists()
     assert report.documents == len(catalog_before.documents) + len(list(MIRROR.rglob("*.md")))
     assert reader.store.count() == len(load_catalog(data).chunk_ids())
+
+
+def test_a_running_reader_sees_what_another_process_ingests(small_corpus, tmp_path, make_index, embedder):
+    """A server keeps its Index open; an ingest run beside it (another process) must show up in its answers."""
+    data = tmp_path / "data"
+    reader = make_index(data)
+    run([small_corpus], reader, embedder)
+    assert Searcher(reader).search("wheelchair users on the tender portal", k=1)[0].doc_id != "notes/portal.md"
+    notes = write_corpus(tmp_path / "notes", {"portal.md": "# Tender portal\n\nTest the tender portal with wheelchair users and screen reader users before launch.\n"})
+    subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest", str(notes), "--data-dir", str(data)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True, capture_output=True,
+    )
+    best = Searcher(reader).search("wheelchair users on the tender portal", k=1)[0]
+    assert best.doc_id == "notes/portal.md" and best.similarity is not None and best.similarity > 0.5

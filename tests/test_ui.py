@@ -608,8 +608,6 @@ def test_a_document_ingested_while_the_chat_runs_is_listed_on_reload(server, bro
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="index/: the serving process's embedded Chroma client does not see vectors another "
-                   "process added (search fails: 'Error finding id') until it is reopened; a Chroma server works")
 def test_a_document_ingested_while_the_chat_runs_is_cited_when_chosen(server, browser, ingest_while_serving):
     ingest_while_serving()
     page = browser.new_page(viewport={"width": 1280, "height": 720})
