@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 FORMAT = 1
 CATALOG = "catalog.json"
@@ -75,19 +77,23 @@ class Journal:
         return set(self.removing if committed_generation >= self.generation else self.adding)
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON so that readers see the old file or the new one, never a partial one."""
+def write_atomic(path: Path, write: Callable[[IO], None], binary: bool = False) -> None:
+    """Write a file so that readers see the old one or the new one, never a partial one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    write_atomic(path, lambda fh: json.dump(data, fh, ensure_ascii=False))
 
 
 def load_catalog(data_dir: Path) -> Catalog:

@@ -19,8 +19,6 @@ is embedded on its own and cached.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.document import Chunk
+from index.catalog import write_atomic
 from ingest.sentences import sentence_spans
 
 
@@ -90,17 +89,8 @@ class SentenceTable:
 
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file or the new one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=self.keys, chunks=self.chunks.astype(str), vectors=self.vectors)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda fh: np.savez(fh, keys=self.keys, chunks=self.chunks.astype(str), vectors=self.vectors),
+                     binary=True)
 
     @classmethod
     def load(cls, path: Path) -> "SentenceTable":
