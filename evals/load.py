@@ -1,8 +1,11 @@
 """`procure-ai bench --load`: many users asking through POST /api/ask at once, for a fixed time.
 
-Each simulated user is a thread with its own keep-alive HTTP connection: it
+Each simulated user is a thread with its own keep-alive HTTP connection (a
+request on a connection the server closed while idle is retried once): it
 asks a gold or dev question, waits for the answer, optionally pauses
-(`think`), and asks the next, until the time is up. Every request is a
+(`think` on average: users arrive spread over one think time and pause
+between half and one and a half of it, so they do not ask in step), and asks
+the next, until the time is up. Every request is a
 distinct string (the question with some words' case flipped: the model and
 BM25 lower-case, so the answer is the same, but no cache recognises it).
 An answer counts when it is HTTP 200 and JSON with an `answer`, and citations
@@ -97,21 +100,27 @@ def run_load(url: str, questions: list[str], users: int = 50, seconds: float = 3
     start = time.perf_counter()
     deadline = start + seconds
 
-    def user():
+    def user(number: int):
+        pause = random.Random(number)  # users arrive spread over one think time, and pause 0.5x-1.5x of it
+        time.sleep(pause.uniform(0, think))
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
         while time.perf_counter() < deadline:
             with lock:
                 n = next(counter)
             body = json.dumps({"question": variant(questions[n % len(questions)], n)}).encode()
-            t = time.perf_counter()
-            try:
-                conn.request("POST", "/api/ask", body, headers)
-                response = conn.getresponse()
-                error, refused = check_answer(response.status, response.read())
-            except (OSError, http.client.HTTPException) as exc:
-                error = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
-                conn.close()
-                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            for _ in range(2):  # like any HTTP client, retry once on a kept-alive connection the server closed
+                t = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/ask", body, headers)
+                    response = conn.getresponse()
+                    error, refused = check_answer(response.status, response.read())
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    error = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                    if not isinstance(exc, (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)):
+                        break
             elapsed = (time.perf_counter() - t) * 1000
             with lock:
                 if error:
@@ -121,10 +130,10 @@ def run_load(url: str, questions: list[str], users: int = 50, seconds: float = 3
                     result.refusals += refused
                     latencies.append(elapsed)
             if think:
-                time.sleep(think)
+                time.sleep(think * pause.uniform(0.5, 1.5))
         conn.close()
 
-    threads = [threading.Thread(target=user, daemon=True) for _ in range(users)]
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
     for thread in threads:

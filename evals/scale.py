@@ -35,6 +35,7 @@ DEFAULT_CACHE = Path.home() / ".cache" / "procure-ai" / "scale"
 K_RAW = 100  # what Searcher asks Chroma for
 BATCH = 20_000  # passages generated and stored at a time while building
 HTTP_BUILD_MAX = 100_000  # larger server folders are copied from the embedded build (the same on-disk format)
+SENTENCES_MAX = 100_000  # the sentence-vector table ingest stores is held in RAM whole: 1M passages need ~11 GB
 
 
 class BenchError(ChildProcessError):
@@ -84,9 +85,9 @@ def _paths(cache: Path, n: int) -> dict[str, Path]:
             "build": size / "build.json", "server_build": size / "server-build.json"}
 
 
-def prepare(cache: Path, embedder) -> tuple[SyntheticCorpus, np.ndarray]:
+def prepare(cache: Path, embedder, corpus: SyntheticCorpus | None = None) -> tuple[SyntheticCorpus, np.ndarray]:
     """The synthetic corpus and its base vectors; the questions' vectors, cached beside them."""
-    corpus = SyntheticCorpus()
+    corpus = corpus or SyntheticCorpus()
     base = embed_bases(corpus, embedder, cache / "base-vectors.npy")
     if not (cache / "queries.npy").exists():
         texts = questions()
@@ -95,9 +96,9 @@ def prepare(cache: Path, embedder) -> tuple[SyntheticCorpus, np.ndarray]:
     return corpus, base
 
 
-def _query_table(cache: Path) -> dict[str, np.ndarray]:
+def _query_table(cache: Path, limit: int | None = None) -> dict[str, np.ndarray]:
     texts = json.loads((cache / "queries.json").read_text(encoding="utf-8"))
-    return dict(zip(texts, np.load(cache / "queries.npy")))
+    return dict(list(zip(texts, np.load(cache / "queries.npy")))[:limit])
 
 
 def _du(*paths: Path) -> int:
@@ -150,6 +151,45 @@ def build(n: int, cache: Path, corpus: SyntheticCorpus, base: np.ndarray, log=pr
                     "catalog": _mb(_du(p["data"] / "catalog.json")), "vectors_npy": _mb(_du(p["vectors"]))},
     }
     p["build"].write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record
+
+
+def add_sentences(n: int, cache: Path, corpus: SyntheticCorpus, log=print) -> dict:
+    """The sentence vectors an ingest stores beside the passages (index/sentences.py), added to the size-n
+    data dir unless it has them: each sentence's vector is its passage's, jittered. Its record."""
+    from index.catalog import load_catalog
+    from index.sentences import SentenceTable, chunk_sentence_spans, sentence_key
+
+    p = _paths(cache, n)
+    marker = p["dir"] / "sentences.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))
+    if n > SENTENCES_MAX:
+        rows = 8 * n  # about 8 sentences a passage
+        return {"built": False, "why": f"about {rows:,} sentence vectors, {rows * 384 * 4 / 2**30:.1f} GB, "
+                                       "loaded whole into RAM by Index.sentences()"}
+    started = time.perf_counter()
+    vectors = np.load(p["vectors"], mmap_mode="r")
+    rng = np.random.default_rng(corpus.seed + 5)
+    keys, owners, rows, row = [], [], [], 0
+    for _, chunks in corpus.chunks(n):
+        for chunk in chunks:
+            texts, _ = chunk_sentence_spans(chunk.text, chunk.embedding_text())
+            keys += [sentence_key(t) for t in texts]
+            owners += [chunk.chunk_id] * len(texts)
+            rows += [row] * len(texts)
+            row += 1
+    table = vectors[np.array(rows)] + rng.standard_normal((len(rows), vectors.shape[1]), dtype=np.float32) * 0.03
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+    catalog = load_catalog(p["data"])
+    catalog.sentences_file = f"sentences-{catalog.generation}.npz"
+    SentenceTable(np.array(keys, dtype="S16"), np.array(owners), table.astype(np.float32)).save(
+        p["data"] / catalog.sentences_file)
+    save_catalog(p["data"], catalog)
+    record = {"built": True, "sentences": len(keys), "build_s": round(time.perf_counter() - started, 1),
+              "disk_mb": _mb(_du(p["data"] / catalog.sentences_file))}
+    marker.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    log(f"  {label(n)}: {len(keys):,} sentence vectors added")
     return record
 
 
@@ -277,13 +317,13 @@ def _timed(fn, items) -> list[float]:
     return out
 
 
-def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2) -> dict:
+def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2, questions: int | None = None) -> dict:
     """Raw Chroma k=100 and hybrid Searcher latency over the size-n index; this process's memory."""
     from index.embedder import Embedder
     from index.search import Scope, Searcher
 
     p = _paths(cache, n)
-    table = _query_table(cache)
+    table = _query_table(cache, questions)
     texts, vecs = list(table), list(table.values())
     index = Index(p["data"], QueryVectors(table), chroma_url=url)
     searcher = Searcher(index)
@@ -299,6 +339,8 @@ def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2) 
     scoped = _timed(lambda q: searcher.search(q, scope=scope), texts)
     memory = rss_mb()
     index.embedder.real = Embedder().load()
+    for q in texts:  # warm the model on these lengths (torch prepares kernels per input shape), as a server is
+        index.embedder.real.embed_query(q + " .")
     embedded = _timed(lambda q: searcher.search(q + " ?"), texts)  # not in the table: each question embedded
     embed_only = _timed(lambda q: index.embedder.real.embed_query(q + " !"), texts)
     return {
@@ -309,10 +351,10 @@ def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2) 
     }
 
 
-def measure_numpy(n: int, cache: Path, passes: int = 2) -> dict:
+def measure_numpy(n: int, cache: Path, passes: int = 2, questions: int | None = None) -> dict:
     """The floor: exact top-100 by brute force over the same vectors held in RAM."""
     vectors = np.load(_paths(cache, n)["vectors"])
-    queries = list(_query_table(cache).values())
+    queries = list(_query_table(cache, questions).values())
 
     def top(v):
         scores = vectors @ v
@@ -323,8 +365,8 @@ def measure_numpy(n: int, cache: Path, passes: int = 2) -> dict:
     return {"raw_ms": _stats(_timed(top, queries * passes)), **rss_mb()}
 
 
-def _child(what: str, n: int, cache: Path, url: str | None = None) -> dict:
-    cmd = [sys.executable, "-m", "evals.scale", what, str(n), str(cache)] + ([url] if url else [])
+def _child(what: str, n: int, cache: Path, url: str | None = None, questions: int | None = None) -> dict:
+    cmd = [sys.executable, "-m", "evals.scale", what, str(n), str(cache), str(questions or 0)] + ([url] if url else [])
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
@@ -334,32 +376,37 @@ def _child(what: str, n: int, cache: Path, url: str | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_scale(sizes: list[int], cache: Path = DEFAULT_CACHE, server: bool = False, embedder=None, log=print) -> dict:
-    """Build what the cache lacks, then measure every size; the result as one JSON-able dict."""
+def run_scale(sizes: list[int], cache: Path = DEFAULT_CACHE, server: bool = False, embedder=None, log=print,
+              corpus: SyntheticCorpus | None = None, questions: int | None = None) -> dict:
+    """Build what the cache lacks, then measure every size; the result as one JSON-able dict.
+
+    A cache holds one corpus: pass the same `corpus` (default SyntheticCorpus()) every time.
+    `questions` measures only the first so many (default: all the gold and dev questions)."""
     from index.embedder import Embedder
 
     cache.mkdir(parents=True, exist_ok=True)
     if not (cache / "queries.npy").exists() or not (cache / "base-vectors.npy").exists():
         log("embedding the base passages and the questions (once)")
-    corpus, base = prepare(cache, embedder or Embedder())
+    corpus, base = prepare(cache, embedder or Embedder(), corpus)
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cache": str(cache),
               "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]},
-              "questions": len(_query_table(cache)), "k_raw": K_RAW, "sizes": {}}
+              "questions": len(_query_table(cache, questions)), "k_raw": K_RAW, "sizes": {}}
     for n in sizes:
         entry = result["sizes"][label(n)] = {"passages": n, "build": build(n, cache, corpus, base, log)}
+        entry["sentences"] = add_sentences(n, cache, corpus, log)
         if server:
             entry["server_build"] = build_server(n, cache, corpus, log)
     for n in sizes:
         entry = result["sizes"][label(n)]
         log(f"measuring {label(n)}: embedded")
-        entry["embedded"] = _child("embedded", n, cache)
+        entry["embedded"] = _child("embedded", n, cache, questions=questions)
         if server:
             log(f"measuring {label(n)}: server")
             with chroma_server(_paths(cache, n)["server"]) as (url, proc):
-                entry["server"] = _child("server", n, cache, url)
+                entry["server"] = _child("server", n, cache, url, questions)
                 entry["server"]["server_rss"] = rss_mb(proc.pid)
         log(f"measuring {label(n)}: numpy")
-        entry["numpy"] = _child("numpy", n, cache)
+        entry["numpy"] = _child("numpy", n, cache, questions=questions)
     return result
 
 
@@ -435,10 +482,11 @@ def table(result: dict) -> str:
     return "\n".join(rows)
 
 
-if __name__ == "__main__":  # the measuring child: python -m evals.scale embedded|server|numpy N CACHE [URL]
+if __name__ == "__main__":  # the measuring child: python -m evals.scale embedded|server|numpy N CACHE QUESTIONS [URL]
     from assistant.settings import offline_environment
 
     offline_environment()
-    what, n, cache = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    out = measure_numpy(n, cache) if what == "numpy" else measure_store(n, cache, sys.argv[4] if what == "server" else None)
+    what, n, cache, limit = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]) or None
+    out = (measure_numpy(n, cache, questions=limit) if what == "numpy" else
+           measure_store(n, cache, sys.argv[5] if what == "server" else None, questions=limit))
     print(json.dumps(out))

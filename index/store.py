@@ -147,6 +147,16 @@ class ChromaStore:
         )
         return list(zip(res["ids"][0], (float(d) for d in res["distances"][0])))
 
+    def vectors(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these ids: (the ids found, in the order asked; one row each)."""
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), _PAGE):
+            res = self._call("read vectors", self._collection.get, ids=ids[i : i + _PAGE], include=["embeddings"])
+            found.update(zip(res["ids"], res["embeddings"]))
+        kept = [i for i in ids if i in found]
+        rows = np.array([found[i] for i in kept], dtype=np.float32)
+        return kept, rows.reshape(len(kept), -1) if kept else np.zeros((0, 0), dtype=np.float32)
+
     def reopened(self) -> "ChromaStore":
         """A fresh handle on the same store. An embedded client keeps what it has read, so a reader
         must reopen to see vectors another process (an ingest) added; a server's clients need not."""
