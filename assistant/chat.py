@@ -288,6 +288,7 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
     as HTTP Basic credentials.
     """
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    answering = anyio.CapacityLimiter(concurrency)  # --concurrency answers at once on the API too; the rest wait in turn
     login = Depends(_login(auth))
 
     @app.post("/api/ask", dependencies=[login])
@@ -301,7 +302,8 @@ def build_app(assistant: Assistant, collections: list[str], auth: tuple[str, str
         history = tuple(Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in body.get("history") or [] if isinstance(t, dict))
         scope = Scope.of(body.get("collection"), body.get("doc"))
         try:
-            answer = await anyio.to_thread.run_sync(lambda: assistant.ask(body["question"], history=history, scope=scope))
+            answer = await anyio.to_thread.run_sync(lambda: assistant.ask(body["question"], history=history, scope=scope),
+                                                    limiter=answering)
         except QuestionError as exc:
             return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=400)
         except (StoreError, LLMError) as exc:  # the index's store or the LLM is down: say so, and recover when it is back
