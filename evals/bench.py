@@ -79,7 +79,32 @@ def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
         result["textbook"] = {"ingest_s": round(build, 2), "retrieval_ms": _stats(times),
                               "retrieval_p50_ratio_ours_to_textbook": round(percentile(retrieval, 50) / max(percentile(times, 50), 1e-9), 2)}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["cold_start_s"] = cold_start(data_dir)
     return result
+
+
+def cold_start(data_dir: Path, question: str = "Who should be involved when buying AI?") -> dict:
+    """Seconds from starting a fresh process to its first answer: `procure-ai ask`, and `procure-ai serve`
+    answering POST /api/ask (polled every 0.1 s until it listens)."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from evals.load import served
+
+    root = Path(__file__).resolve().parents[1]
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--data-dir", str(data_dir), "--json"],
+                   cwd=root, check=True, capture_output=True)
+    ask = time.perf_counter() - t
+    t = time.perf_counter()
+    with served(data_dir, poll_s=0.1) as (url, _, _):
+        request = urllib.request.Request(url + "/api/ask", json.dumps({"question": question}).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+        serve = time.perf_counter() - t
+    return {"ask": round(ask, 2), "serve_first_answer": round(serve, 2)}
 
 
 def save(result: dict, folder: Path, kind: str = "bench") -> Path:
@@ -104,4 +129,7 @@ def table(result: dict) -> str:
         rows.append(("textbook retrieval ms p50/p95/p99", "/".join(str(v) for v in result["textbook"]["retrieval_ms"].values())))
         rows.append(("retrieval p50, ours / textbook", result["textbook"]["retrieval_p50_ratio_ours_to_textbook"]))
     rows.append(("peak RSS (MB)", result["peak_rss_mb"]))
+    if "cold_start_s" in result:
+        rows.append(("cold start to first answer (s): ask / serve",
+                     f"{result['cold_start_s']['ask']} / {result['cold_start_s']['serve_first_answer']}"))
     return "\n".join(f"{name:38s} {value}" for name, value in rows)

@@ -146,7 +146,7 @@ def run_load(url: str, questions: list[str], users: int = 50, seconds: float = 3
 
 
 @contextmanager
-def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, timeout: float = 180):
+def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, timeout: float = 180, poll_s: float = 0.5):
     """`procure-ai serve` over `data_dir` on a free loopback port: yields (url, process, stderr path)."""
     import tempfile
     import urllib.request
@@ -174,7 +174,7 @@ def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, 
                     raise BenchError(f"procure-ai serve exited: {_last_line(log)}") from None
                 if time.time() > deadline:
                     raise BenchError("procure-ai serve did not start in time") from None
-                time.sleep(0.5)
+                time.sleep(poll_s)
         yield url, proc, log
     finally:
         proc.terminate()
