@@ -427,13 +427,18 @@ def _series(result: dict):
         if all(backend in s for s in sizes):
             lines[f"Chroma {backend}, raw k=100"] = [s[backend]["raw_ms"]["p95"] for s in sizes]
             lines[f"hybrid search, {backend}"] = [s[backend]["hybrid_ms"]["p95"] for s in sizes]
+            lines[f"hybrid + question embedding, {backend}"] = [s[backend]["hybrid_with_embedding_ms"]["p95"] for s in sizes]
     lines["numpy brute force (floor)"] = [s["numpy"]["raw_ms"]["p95"] for s in sizes]
     memory = {"our process (embedded)": [s["embedded"]["rss_mb"] for s in sizes]}
     if all("server" in s for s in sizes):
         memory["our process (server)"] = [s["server"]["rss_mb"] for s in sizes]
         memory["chroma server"] = [s["server"]["server_rss"]["rss_mb"] for s in sizes]
     memory["numpy, vectors in RAM"] = [s["numpy"]["rss_mb"] for s in sizes]
-    return xs, lines, memory
+    build = {"build, embedded (s)": [s["build"]["build_s"] for s in sizes],
+             "disk, embedded Chroma (MB)": [s["build"]["disk_mb"]["chroma"] for s in sizes]}
+    if all("server_build" in s for s in sizes):
+        build["build, server (s; copied above 100k)"] = [s["server_build"]["build_s"] for s in sizes]
+    return xs, lines, memory, build
 
 
 def plot(result: dict, path: Path) -> Path:
@@ -442,15 +447,18 @@ def plot(result: dict, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    xs, lines, memory = _series(result)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    xs, lines, memory, build = _series(result)
+    fig, (left, right, third) = plt.subplots(1, 3, figsize=(17, 4.8))
     for name, ys in lines.items():
-        left.plot(xs, ys, marker="o", label=name, linestyle="--" if "numpy" in name else "-")
+        left.plot(xs, ys, marker="o", label=name, linestyle="--" if "numpy" in name else ":" if "embedding" in name else "-")
     left.set(xscale="log", yscale="log", xlabel="passages", ylabel="p95 latency (ms)", title="Retrieval p95 vs corpus size")
     for name, ys in memory.items():
         right.plot(xs, ys, marker="o", label=name)
     right.set(xscale="log", yscale="log", xlabel="passages", ylabel="RSS (MB)", title="Memory vs corpus size")
-    for ax in (left, right):
+    for name, ys in build.items():
+        third.plot(xs, ys, marker="o", label=name)
+    third.set(xscale="log", yscale="log", xlabel="passages", ylabel="seconds / MB", title="Build time and disk vs corpus size")
+    for ax in (left, right, third):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
