@@ -6,6 +6,8 @@ collection, with the same embedding model. No cleaning, no keyword index.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 from index.embedder import Embedder, bundled_model_path
@@ -26,7 +28,8 @@ class TextbookRetriever:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         model = bundled_model_path() if embedder.name.endswith("(bundled)") else embedder.name
-        Settings.llm = None
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints "Using MockLLM", which would spoil --json
+            Settings.llm = None
         Settings.embed_model = HuggingFaceEmbedding(model_name=model, device="cpu")
         documents = SimpleDirectoryReader(
             str(corpus), recursive=True, required_exts=[".md", ".csv", ".pdf", ".txt"], filename_as_id=True
