@@ -61,6 +61,7 @@ class KeywordIndex:
         for i, collection in enumerate(doc_collections):
             self._collections.setdefault(collection, []).append(i)
         self._rows: dict[str, int] | None = None  # chunk id -> row, built only when rows must be excluded
+        self._bounds: dict[tuple[int, int], float] = {}  # a term's postings -> its highest score (MaxScore)
         self.size = len(self._doc_codes)
 
     @classmethod
@@ -126,21 +127,79 @@ class KeywordIndex:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score) with score > 0, among rows where `mask` is True."""
-        spans = [s for s in (self._postings(t) for t in tokenize(query)) if s and s[1] > s[0]]
+        """Top-k (chunk id, BM25 score) with score > 0, among rows where `mask` is True.
+
+        Exact, with MaxScore pruning. Terms are added rarest first. Once the
+        most the remaining (common) terms could add is below the k-th best
+        score so far, a passage that no rarer term matched cannot reach the top
+        k; the common terms are then looked up (binary search: each term's
+        postings are sorted by row) only for the passages that still can, best
+        first, and those the best finished scores rule out are skipped. On a
+        million synthetic passages this takes about a fifth off; below 100k
+        it makes no difference (evals/scale.py).
+        """
+        spans = sorted((s for s in (self._postings(t) for t in tokenize(query)) if s and s[1] > s[0]),
+                       key=lambda s: s[1] - s[0])
         if not spans or k <= 0:
             return []
         data, indices = self._scores["data"], self._scores["indices"]
+        rest = np.cumsum([self._most(s) for s in spans][::-1])[::-1]  # the most terms i.. can add to a passage
         scores = np.zeros(self.size, dtype=np.float32)
-        for start, end in spans:  # a term's postings name each row once, so a plain scatter-add is exact
-            scores[indices[start:end]] += data[start:end]
         if mask is not None:
-            scores[~mask] = 0.0
-        rows = np.flatnonzero(scores)
+            scores[~mask] = -np.inf  # never in the top k, whatever terms add
+        checks = 0
+        for i, (start, end) in enumerate(spans):  # a term's postings name each row once: a plain scatter-add is exact
+            if i and checks < 4 and end - start > self.size // 16:  # a long list: must it be added in full?
+                checks += 1
+                rows = self._still_possible(scores, k, rest[i])
+                if rows is not None:
+                    self._finish(rows, scores, spans[i:], k, rest[i])
+                    break
+            scores[indices[start:end]] += data[start:end]
+        rows = np.flatnonzero(scores > 0)
         if len(rows) > k:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]
         return [(self.id_of(i), float(scores[i])) for i in rows]
+
+    def _most(self, span: tuple[int, int]) -> float:
+        """The highest score a term (its postings' span) gives any passage."""
+        if span not in self._bounds:
+            self._bounds[span] = float(self._scores["data"][span[0] : span[1]].max())
+        return self._bounds[span]
+
+    @staticmethod
+    def _still_possible(scores: np.ndarray, k: int, rest: float) -> np.ndarray | None:
+        """The rows that can still reach the top k if `rest` more is added to each, or None if every row can."""
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) < k:
+            return None
+        kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
+        return rows[scores[rows] + rest >= kth] if rest < kth else None
+
+    def _finish(self, rows: np.ndarray, scores: np.ndarray, spans, k: int, rest: float, first: int = 2000) -> None:
+        """Add the remaining terms to the `rows` that can still reach the top k: the best `first` by their score so
+        far, then only those of the others that could still beat the k-th best of those finished."""
+        first = max(first, k)
+        if len(rows) > first:
+            best = np.sort(rows[np.argpartition(-scores[rows], first - 1)[:first]])
+            self._add_for(best, scores, spans)
+            kth = np.partition(scores[best], len(best) - k)[len(best) - k]
+            done = np.zeros(self.size, dtype=bool)
+            done[best] = True
+            rows = rows[~done[rows] & (scores[rows] + rest >= kth)]
+        self._add_for(rows, scores, spans)
+
+    def _add_for(self, rows: np.ndarray, scores: np.ndarray, spans) -> None:
+        """Add the terms' scores to `rows` (sorted) only, by binary search in each term's postings."""
+        if not len(rows):
+            return
+        data, indices = self._scores["data"], self._scores["indices"]
+        for start, end in spans:
+            postings = indices[start:end]
+            at = np.minimum(np.searchsorted(postings, rows), end - start - 1)
+            hit = postings[at] == rows
+            scores[rows[hit]] += data[start:end][at[hit]]
 
     def mask(self, doc_ids: set[str] | None = None, collections: set[str] | None = None, exclude: set[str] | None = None):
         """A row mask for a scope (documents, collections) minus excluded ids; None when unrestricted."""
