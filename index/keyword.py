@@ -147,11 +147,9 @@ class KeywordIndex:
         scores = np.zeros(self.size, dtype=np.float32)
         if mask is not None:
             scores[~mask] = -np.inf  # never in the top k, whatever terms add
-        checks = 0
         for i, (start, end) in enumerate(spans):  # a term's postings name each row once: a plain scatter-add is exact
-            if i and checks < 4 and end - start > self.size // 16:  # a long list: must it be added in full?
-                checks += 1
-                rows = self._still_possible(scores, k, rest[i])
+            if i and end - start > self.size // 16:  # a long list: must it be added in full?
+                rows = self._still_possible(scores, k, rest[i], indices[spans[i - 1][0] : spans[i - 1][1]])
                 if rows is not None:
                     self._finish(rows, scores, spans[i:], k, rest[i])
                     break
@@ -169,13 +167,18 @@ class KeywordIndex:
         return self._bounds[span]
 
     @staticmethod
-    def _still_possible(scores: np.ndarray, k: int, rest: float) -> np.ndarray | None:
-        """The rows that can still reach the top k if `rest` more is added to each, or None if every row can."""
-        rows = np.flatnonzero(scores > 0)
-        if len(rows) < k:
+    def _still_possible(scores: np.ndarray, k: int, rest: float, seen: np.ndarray) -> np.ndarray | None:
+        """The rows that can still reach the top k if `rest` more is added to each, or None if every row can.
+
+        The k-th best score among `seen` (one term's postings: distinct rows)
+        is at most the k-th best overall, so it is a safe, cheap threshold."""
+        if len(seen) < k:
             return None
-        kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
-        return rows[scores[rows] + rest >= kth] if rest < kth else None
+        some = scores[seen]
+        kth = np.partition(some, len(some) - k)[len(some) - k]
+        if not rest < kth:
+            return None
+        return np.flatnonzero(scores + rest >= kth)
 
     def _finish(self, rows: np.ndarray, scores: np.ndarray, spans, k: int, rest: float, first: int = 2000) -> None:
         """Add the remaining terms to the `rows` that can still reach the top k: the best `first` by their score so
