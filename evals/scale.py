@@ -35,7 +35,6 @@ DEFAULT_CACHE = Path.home() / ".cache" / "procure-ai" / "scale"
 K_RAW = 100  # what Searcher asks Chroma for
 BATCH = 20_000  # passages generated and stored at a time while building
 HTTP_BUILD_MAX = 100_000  # larger server folders are copied from the embedded build (the same on-disk format)
-SENTENCES_MAX = 100_000  # the sentence-vector table ingest stores is held in RAM whole: 1M passages need ~11 GB
 
 
 class BenchError(ChildProcessError):
@@ -156,40 +155,57 @@ def build(n: int, cache: Path, corpus: SyntheticCorpus, base: np.ndarray, log=pr
 
 def add_sentences(n: int, cache: Path, corpus: SyntheticCorpus, log=print) -> dict:
     """The sentence vectors an ingest stores beside the passages (index/sentences.py), added to the size-n
-    data dir unless it has them: each sentence's vector is its passage's, jittered. Its record."""
+    data dir unless it has them: each sentence's vector is its passage's, jittered. Written straight into
+    the memory-mapped store a batch at a time (at 1M passages the table is ~12 GB). Its record."""
     from index.catalog import load_catalog
-    from index.sentences import SentenceTable, chunk_sentence_spans, sentence_key
+    from index.sentences import chunk_sentence_spans, sentence_key, store_writer, write_lookup
 
     p = _paths(cache, n)
     marker = p["dir"] / "sentences.json"
     if marker.exists():
-        return json.loads(marker.read_text(encoding="utf-8"))
-    if n > SENTENCES_MAX:
-        rows = 8 * n  # about 8 sentences a passage
-        return {"built": False, "why": f"about {rows:,} sentence vectors, {rows * 384 * 4 / 2**30:.1f} GB, "
-                                       "loaded whole into RAM by Index.sentences()"}
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        if record.get("format") == "store":
+            return record
     started = time.perf_counter()
     vectors = np.load(p["vectors"], mmap_mode="r")
-    rng = np.random.default_rng(corpus.seed + 5)
-    keys, owners, rows, row = [], [], [], 0
-    for _, chunks in corpus.chunks(n):
+    ids, counts, keys = [], [], []
+    for _, chunks in corpus.chunks(n):  # the passages in build order: passage i has vector row i
         for chunk in chunks:
             texts, _ = chunk_sentence_spans(chunk.text, chunk.embedding_text())
-            keys += [sentence_key(t) for t in texts]
-            owners += [chunk.chunk_id] * len(texts)
-            rows += [row] * len(texts)
-            row += 1
-    table = vectors[np.array(rows)] + rng.standard_normal((len(rows), vectors.shape[1]), dtype=np.float32) * 0.03
-    table /= np.linalg.norm(table, axis=1, keepdims=True)
+            ids.append(chunk.chunk_id)
+            counts.append(len(texts))
+            keys.append(np.array([sentence_key(t) for t in texts], dtype="S16"))
+    t_text = time.perf_counter() - started
+    ids, counts = np.array(ids), np.array(counts, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")  # the store groups rows by sorted chunk id
+    firsts = np.r_[0, np.cumsum(counts)[:-1]]
+    sorted_counts = counts[order]
+    total = int(counts.sum())
+    starts = np.r_[0, np.cumsum(sorted_counts)]
+    # row r of the store is row src[r] in build order, and belongs to passage owner[r]
+    src = np.repeat(firsts[order] - starts[:-1], sorted_counts) + np.arange(total)
+    owner = np.repeat(order, sorted_counts)
+    row_keys = np.concatenate(keys)[src]
     catalog = load_catalog(p["data"])
-    catalog.sentences_file = f"sentences-{catalog.generation}.npz"
-    SentenceTable(np.array(keys, dtype="S16"), np.array(owners), table.astype(np.float32)).save(
-        p["data"] / catalog.sentences_file)
+    catalog.sentences_file = f"sentences-{catalog.generation}"
+    rng = np.random.default_rng(corpus.seed + 5)
+    with store_writer(p["data"] / catalog.sentences_file) as tmp:
+        out = np.lib.format.open_memmap(tmp / "vectors.npy", "w+", np.float32, (total, vectors.shape[1]))
+        for a in range(0, total, 500_000):
+            b = min(a + 500_000, total)
+            block = vectors[owner[a:b]] + rng.standard_normal((b - a, vectors.shape[1]), dtype=np.float32) * 0.03
+            out[a:b] = block / np.linalg.norm(block, axis=1, keepdims=True)
+            log(f"  {label(n)}: {b:,} of {total:,} sentence vectors written")
+        out.flush()
+        del out
+        write_lookup(tmp, ids[order], starts, row_keys)
     save_catalog(p["data"], catalog)
-    record = {"built": True, "sentences": len(keys), "build_s": round(time.perf_counter() - started, 1),
-              "disk_mb": _mb(_du(p["data"] / catalog.sentences_file))}
+    for old in p["data"].glob("sentences-*.npz"):  # an earlier build's in-RAM table
+        old.unlink()
+    record = {"format": "store", "sentences": total, "build_s": round(time.perf_counter() - started, 1),
+              "text_s": round(t_text, 1), "disk_mb": _mb(_du(p["data"] / catalog.sentences_file))}
     marker.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    log(f"  {label(n)}: {len(keys):,} sentence vectors added")
+    log(f"  {label(n)}: {total:,} sentence vectors added")
     return record
 
 

@@ -19,7 +19,7 @@ from ingest.document import Chunk
 from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal, save_catalog
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, keyword_text
-from index.sentences import SentenceTable, chunk_sentence_spans, table_for_chunks
+from index.sentences import SentenceStore, SentenceTable, chunk_sentence_spans, table_for_chunks
 from index.store import ChromaStore, StoredPassage, collection_name
 
 
@@ -42,8 +42,7 @@ class Index:
         self._keyword: KeywordIndex | None = None
         self._not_live: set[str] = set()
         self._positions: dict[str, tuple[str, int]] | None = None
-        self._sentences: SentenceTable | None = None
-        self._sentence_rows: dict[str, np.ndarray] | None = None
+        self._sentences: SentenceStore | None = None
         self._committed: int | None = None  # the generation this object committed, if any
 
     @property
@@ -101,7 +100,7 @@ class Index:
         live chunk that has none yet, embedded now); return the file's name."""
         live = catalog.chunk_ids()
         old = self._load_sentences(previous.sentences_file) if previous.collection == catalog.collection else None
-        table = (old or SentenceTable.empty()).merged(fresh, live)
+        table = (old.table() if old is not None else SentenceTable.empty()).merged(fresh, live)
         lacking = sorted(live - table.chunk_ids())
         if lacking:  # an index built before sentence vectors were stored, or rows lost: fill in
             chunks = [
@@ -112,13 +111,18 @@ class Index:
             for i in range(0, len(chunks), self.embed_batch * 4):
                 part = chunks[i : i + self.embed_batch * 4]
                 table = table.merged(table_for_chunks(part, self._embed_chunks(part)[1]), live)
-        name = f"sentences-{catalog.generation}.npz"
+        name = f"sentences-{catalog.generation}"
         table.save(self.data_dir / name)
         return name
 
     def drop_sentence_files(self, keep: str) -> None:
-        for path in self.data_dir.glob("sentences-*.npz"):
-            if path.name != keep:
+        # folders, .npz files of earlier versions, and temporary folders of an ingest that was killed
+        for path in [*self.data_dir.glob("sentences-*"), *self.data_dir.glob(".sentences-*")]:
+            if path.name == keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
                 path.unlink(missing_ok=True)
 
     def commit(self, catalog: Catalog) -> None:
@@ -173,7 +177,6 @@ class Index:
             self._catalog_mtime = mtime
             self._positions = None
             self._sentences = None
-            self._sentence_rows = None
             journal = load_journal(self.data_dir)
             self._not_live = journal.not_live(self._catalog.generation) if journal else set()
             self._keyword = (
@@ -194,8 +197,8 @@ class Index:
             }
         return self._positions
 
-    def sentences(self) -> SentenceTable | None:
-        """The live catalog's sentence vectors (None for an index built without them)."""
+    def sentences(self) -> SentenceStore | None:
+        """The live catalog's sentence vectors, memory-mapped (None for an index built without them)."""
         catalog = self.catalog()
         if self._sentences is None and catalog.sentences_file:
             self._sentences = self._load_sentences(catalog.sentences_file)
@@ -203,28 +206,22 @@ class Index:
 
     def sentence_similarity(self, vector: np.ndarray, chunk_ids) -> dict[str, float]:
         """chunk id -> cosine of `vector` with the chunk's closest sentence (chunks with stored sentences)."""
-        table = self.sentences()
-        if table is None:
-            return {}
-        if self._sentence_rows is None:
-            order = np.argsort(table.chunks, kind="stable")
-            chunks = table.chunks[order]
-            starts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]])
-            self._sentence_rows = {str(chunks[a]): order[a:b] for a, b in zip(starts, np.r_[starts[1:], len(order)])}
-        found = [(cid, self._sentence_rows[cid]) for cid in chunk_ids if cid in self._sentence_rows]
+        store = self.sentences()
+        found = store.chunk_rows(sorted(chunk_ids)) if store is not None else []
+        found = [(cid, rows) for cid, rows in found if rows.stop > rows.start]
         if not found:
             return {}
-        rows = np.concatenate([r for _, r in found])
-        scores = table.vectors[rows] @ vector
-        bounds = np.cumsum([0] + [len(r) for _, r in found[:-1]])
+        rows = np.concatenate([np.arange(r.start, r.stop) for _, r in found])
+        scores = store.vectors[rows] @ vector
+        bounds = np.cumsum([0] + [r.stop - r.start for _, r in found[:-1]])
         return {cid: float(v) for (cid, _), v in zip(found, np.maximum.reduceat(scores, bounds))}
 
-    def _load_sentences(self, name: str) -> SentenceTable | None:
+    def _load_sentences(self, name: str) -> SentenceStore | None:
         path = self.data_dir / name
         if not name or not path.exists():
             return None
         try:
-            return SentenceTable.load(path)
+            return SentenceStore.open(path) if path.is_dir() else SentenceStore.from_table(SentenceTable.load(path))
         except (OSError, ValueError):  # unreadable: answers embed sentences instead
             return None
 

@@ -8,25 +8,32 @@ chunking"): no extra model pass, and each vector carries its passage's
 context (on the gold set, key-point coverage rose from 0.319 to 0.339). A
 question then needs only its own embedding.
 
-`SentenceTable` is the stored form: one file per catalog generation, written
-before the catalog commits (see ingest/pipeline.py), rows keyed by a hash of
-the sentence's text and tagged with their chunk id so an incremental ingest
-keeps the rows of live chunks. `SentenceVectors` is the reader: stored rows
-first; a sentence not stored (one that straddles two chunks, an LLM's claim)
-is embedded on its own and cached.
+`SentenceTable` holds rows of (sentence key, chunk id, vector) in memory while
+ingest builds them. It is saved as a `SentenceStore`: a folder per catalog
+generation, written before the catalog commits (see ingest/pipeline.py), of
+plain .npy files that readers memory-map. Rows are grouped by chunk id, and
+both chunk ids and sentence keys are sorted, so a lookup is a binary search:
+opening the store costs nothing, and only the rows an answer touches are read
+from disk (at 1M passages the table is ~13 GB, which no reader should load).
+`SentenceVectors` is the answerer's reader: stored rows first; a sentence not
+stored (one that straddles two chunks, an LLM's claim) is embedded on its own
+and cached.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ingest.document import Chunk
-from index.catalog import write_atomic
 from ingest.sentences import sentence_spans
 
 
@@ -87,15 +94,105 @@ class SentenceTable:
         keep = np.array([c in live and c not in replaced for c in self.chunks.tolist()], dtype=bool)
         return SentenceTable.concat([SentenceTable(self.keys[keep], self.chunks[keep], self.vectors[keep]), newer])
 
-    def save(self, path: Path) -> None:
-        """Write atomically: readers see the old file or the new one."""
-        write_atomic(path, lambda fh: np.savez(fh, keys=self.keys, chunks=self.chunks.astype(str), vectors=self.vectors),
-                     binary=True)
+    def save(self, folder: Path) -> None:
+        """Write as a SentenceStore folder, atomically: readers see no folder or the whole one."""
+        order = np.argsort(self.chunks.astype(str), kind="stable")
+        chunks = self.chunks.astype(str)[order]
+        firsts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]]) if len(chunks) else np.zeros(0, dtype=np.int64)
+        with store_writer(folder) as tmp:
+            np.save(tmp / "vectors.npy", self.vectors[order].astype(np.float32))
+            write_lookup(tmp, chunks[firsts], np.r_[firsts, len(chunks)], self.keys[order])
 
     @classmethod
     def load(cls, path: Path) -> "SentenceTable":
+        """An .npz written by procure-ai before the store was memory-mapped."""
         with np.load(path, allow_pickle=False) as data:
             return cls(data["keys"], data["chunks"], data["vectors"])
+
+
+@contextmanager
+def store_writer(folder: Path) -> Iterator[Path]:
+    """A temporary folder beside `folder` to write a store's files into; renamed to `folder` when the block ends
+    without error, removed otherwise."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        yield tmp
+        for path in tmp.iterdir():
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_lookup(folder: Path, chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> None:
+    """The store's lookup files for rows grouped by chunk: `chunk_ids` sorted, chunk i owning rows
+    starts[i]:starts[i+1]; `row_keys` the sentence key of each row."""
+    key_order = np.argsort(row_keys, kind="stable")
+    np.save(folder / "chunk_ids.npy", np.asarray(chunk_ids).astype(str))
+    np.save(folder / "starts.npy", np.asarray(starts, dtype=np.int64))
+    np.save(folder / "keys.npy", np.asarray(row_keys, dtype="S16")[key_order])
+    np.save(folder / "key_rows.npy", key_order.astype(np.int64))
+
+
+class SentenceStore:
+    """A saved sentence table, memory-mapped (see the module's docstring)."""
+
+    def __init__(self, vectors: np.ndarray, chunk_ids: np.ndarray, starts: np.ndarray, keys: np.ndarray,
+                 key_rows: np.ndarray):
+        self.vectors, self.chunk_ids, self.starts, self.keys, self.key_rows = vectors, chunk_ids, starts, keys, key_rows
+
+    @classmethod
+    def open(cls, folder: Path) -> "SentenceStore":
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                  for name in ("vectors", "chunk_ids", "starts", "keys", "key_rows")}
+        if len(arrays["starts"]) != len(arrays["chunk_ids"]) + 1 or len(arrays["keys"]) != len(arrays["vectors"]):
+            raise ValueError(f"{folder}: the store's files do not match")
+        return cls(**arrays)
+
+    @classmethod
+    def from_table(cls, table: SentenceTable) -> "SentenceStore":
+        """In memory, for an .npz written by an earlier version."""
+        with tempfile.TemporaryDirectory() as tmp:
+            table.save(Path(tmp) / "store")
+            opened = cls.open(Path(tmp) / "store")
+            return cls(*(np.array(a) for a in (opened.vectors, opened.chunk_ids, opened.starts, opened.keys,
+                                               opened.key_rows)))
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def chunk_set(self) -> set[str]:
+        return set(np.asarray(self.chunk_ids).tolist())
+
+    def chunk_rows(self, chunk_ids: list[str]) -> list[tuple[str, slice]]:
+        """(chunk id, its rows) for each of `chunk_ids` the store has."""
+        if not len(self.chunk_ids) or not chunk_ids:
+            return []
+        wanted = np.asarray(chunk_ids, dtype=str)
+        at = np.minimum(np.searchsorted(self.chunk_ids, wanted), len(self.chunk_ids) - 1)
+        hit = self.chunk_ids[at] == wanted
+        return [(cid, slice(int(self.starts[i]), int(self.starts[i + 1])))
+                for cid, i, ok in zip(chunk_ids, at.tolist(), hit.tolist()) if ok]
+
+    def rows_of_keys(self, keys: list[bytes]) -> list[int | None]:
+        """The row of each sentence key, None where the store lacks it."""
+        if not len(self.keys) or not keys:
+            return [None] * len(keys)
+        wanted = np.asarray(keys, dtype="S16")
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        hit = self.keys[at] == wanted
+        return [int(self.key_rows[i]) if ok else None for i, ok in zip(at.tolist(), hit.tolist())]
+
+    def table(self) -> SentenceTable:
+        """Every row, in memory (ingest merges it with new rows)."""
+        keys = np.empty(len(self.keys), dtype="S16")
+        keys[np.asarray(self.key_rows)] = self.keys
+        return SentenceTable(keys, np.repeat(np.asarray(self.chunk_ids), np.diff(self.starts)), np.array(self.vectors))
 
 
 def table_for_chunks(chunks: list[Chunk], pooled: list[list]) -> SentenceTable:
@@ -110,36 +207,27 @@ def table_for_chunks(chunks: list[Chunk], pooled: list[list]) -> SentenceTable:
 class SentenceVectors:
     """Vectors for sentences of passages: stored ones first, the rest embedded now and cached.
 
-    `table` returns the live SentenceTable (or None); it is called per request,
+    `store` returns the live SentenceStore (or None); it is called per request,
     so a reader follows the catalog when an ingest commits a new one.
     """
 
-    def __init__(self, embedder, table: Callable[[], SentenceTable | None] = lambda: None, cache_size: int = 8192):
+    def __init__(self, embedder, store: Callable[[], SentenceStore | None] = lambda: None, cache_size: int = 8192):
         self.embedder = embedder
-        self.table = table
+        self.store = store
         self.cache_size = cache_size
         self._cache: dict[str, np.ndarray] = {}
-        self._table: SentenceTable | None = None
-        self._rows: dict[bytes, int] = {}
         self.stored_hits = 0
         self.embedded = 0
 
-    def _lookup(self) -> dict[bytes, int]:
-        table = self.table()
-        if table is not self._table:
-            self._table = table
-            self._rows = {k: i for i, k in enumerate(table.keys.tolist())} if table is not None else {}
-        return self._rows
-
     def vectors(self, texts: list[str]) -> np.ndarray:
         """One normalised row per text."""
-        rows = self._lookup()
+        store = self.store()
+        rows = store.rows_of_keys([sentence_key(t) for t in texts]) if store is not None else [None] * len(texts)
         out: list[np.ndarray | None] = []
         missing: list[str] = []
-        for text in texts:
-            i = rows.get(sentence_key(text))
-            if i is not None:
-                out.append(self._table.vectors[i])
+        for text, row in zip(texts, rows):
+            if row is not None:
+                out.append(np.asarray(store.vectors[row]))
                 self.stored_hits += 1
             elif text.strip() in self._cache:
                 out.append(self._cache[text.strip()])

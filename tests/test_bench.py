@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from evals.load import run_load, served
@@ -11,7 +12,9 @@ from evals.scale import build, build_server, parse_sizes, prepare, run_scale, sa
 from evals.synthetic import SyntheticCorpus
 from ingest.chunker import Chunker
 from ingest.pipeline import ingest
+from index.index import Index
 from index.search import Scope, Searcher
+from index.sentences import chunk_sentence_spans, sentence_key
 
 QUESTIONS = [
     "who signs off on choosing the vendor?",
@@ -42,6 +45,16 @@ def test_scale_builds_once_then_only_measures(tmp_path, embedder):
         assert m["raw_ms"]["n"] == m["hybrid_ms"]["n"] == 16 and m["hybrid_with_embedding_ms"]["n"] == 8
         assert m["rss_mb"] > 0
     assert size["server"]["server_rss"]["rss_mb"] > 0 and size["numpy"]["raw_ms"]["n"] == 16
+    # the sentence store: each passage's rows are its own sentences, near its vector
+    store, vectors = Index(cache / "n300" / "data", embedder).sentences(), np.load(cache / "n300" / "vectors.npy")
+    rows_of = store.table()
+    chunks = [c for _, part in corpus.chunks(300) for c in part]
+    assert len(store) == size["sentences"]["sentences"] > 300
+    for i in (0, 151, 299):
+        [(_, rows)] = store.chunk_rows([chunks[i].chunk_id])
+        texts, _ = chunk_sentence_spans(chunks[i].text, chunks[i].embedding_text())
+        assert rows_of.keys[rows].tolist() == [sentence_key(t) for t in texts]
+        assert ((rows_of.vectors[rows] @ vectors.T).argmax(axis=1) == i).all()  # its own passage, of all 300
     built = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
     base = prepare(cache, embedder, corpus)[1]
     assert build(300, cache, corpus, base) == size["build"] and build_server(300, cache, corpus) == size["server_build"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,9 @@ def live_sentences(index) -> set[bytes]:
 def test_every_live_sentence_has_a_vector_that_points_at_itself(small_corpus, tmp_path, make_index, embedder):
     index = make_index(tmp_path / "data")
     run([small_corpus], index, embedder)
-    table = index.sentences()
-    assert table is not None and set(table.keys.tolist()) == live_sentences(index)
-    assert table.chunk_ids() == index.catalog().chunk_ids()
+    store = index.sentences()
+    assert store is not None and set(store.keys.tolist()) == live_sentences(index)
+    assert store.chunk_set() == index.catalog().chunk_ids()
     # pooled over the right tokens: each stored vector is nearest to its own sentence embedded alone
     texts = sorted({s for p in index.passages(sorted(index.catalog().chunk_ids())) for s in sentences(p.text)})
     texts = [t for t in texts if len(t.split()) >= 4]
@@ -52,12 +53,12 @@ def test_the_table_follows_changed_removed_and_kept_documents(small_corpus, tmp_
     after = index.sentences()
     assert set(after.keys.tolist()) == live_sentences(index)
     assert not any(sentence_key(s) in set(after.keys.tolist()) for s in ["The steering group meets monthly to review the pilot's accuracy figures."])
-    unchanged = before.chunk_ids() & after.chunk_ids()
+    unchanged = sorted(before.chunk_set() & after.chunk_set())
     assert unchanged and all(
-        np.array_equal(before.vectors[before.chunks.tolist().index(c)], after.vectors[after.chunks.tolist().index(c)])
-        for c in unchanged
+        np.array_equal(before.vectors[b], after.vectors[a])
+        for (_, b), (_, a) in zip(before.chunk_rows(unchanged), after.chunk_rows(unchanged), strict=True)
     )
-    assert sorted(p.name for p in (tmp_path / "data").glob("sentences-*.npz")) == [load_catalog(tmp_path / "data").sentences_file]
+    assert sorted(p.name for p in (tmp_path / "data").glob("*sentences-*")) == [load_catalog(tmp_path / "data").sentences_file]
 
 
 def test_an_index_without_sentence_vectors_gets_them_on_the_next_ingest(small_corpus, tmp_path, make_index, embedder):
@@ -65,7 +66,7 @@ def test_an_index_without_sentence_vectors_gets_them_on_the_next_ingest(small_co
     index = make_index(data)
     run([small_corpus], index, embedder)
     catalog = load_catalog(data)
-    (data / catalog.sentences_file).unlink()
+    shutil.rmtree(data / catalog.sentences_file)
     catalog.sentences_file = ""  # as an index built by an earlier version
     save_catalog(data, catalog)
     fresh = make_index(data)
@@ -84,3 +85,26 @@ def test_answers_use_the_stored_vectors(small_corpus, tmp_path, make_index, embe
     assert not answer.refused and answer.citations
     assert store.stored_hits > 0 and store.embedded == 0
     assert json.dumps(answer.to_dict())  # the contract still serialises
+
+
+def test_an_npz_table_of_an_earlier_version_is_read_and_replaced_by_a_store(small_corpus, tmp_path, make_index, embedder):
+    data = tmp_path / "data"
+    index = make_index(data)
+    run([small_corpus], index, embedder)
+    catalog = load_catalog(data)
+    table = index.sentences().table()
+    np.savez(data / "sentences-1.npz", keys=table.keys, chunks=table.chunks.astype(str), vectors=table.vectors)
+    shutil.rmtree(data / catalog.sentences_file)
+    catalog.sentences_file = "sentences-1.npz"  # as written before the store was memory-mapped
+    save_catalog(data, catalog)
+    old = make_index(data)
+    texts = [s for p in old.passages(sorted(catalog.chunk_ids())) for s in sentences(p.text)][:20]
+    reader = SentenceVectors(embedder, old.sentences)
+    assert np.allclose(reader.vectors(texts), SentenceVectors(embedder, index.sentences).vectors(texts))
+    assert reader.embedded == 0
+    clauses = small_corpus / "guide/clauses.md"
+    clauses.write_text(clauses.read_text() + "\n\nA new paragraph about exit plans and data return.\n", encoding="utf-8")
+    run([small_corpus], old, embedder)
+    assert (data / load_catalog(data).sentences_file).is_dir()
+    assert not (data / "sentences-1.npz").exists()
+    assert set(old.sentences().keys.tolist()) == live_sentences(old)
