@@ -16,7 +16,7 @@ from index.sentences import SentenceVectors
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     offline_environment()
-    embedder = embedder or Embedder(settings.embed_model)
+    embedder = embedder or Embedder(settings.embed_model, onnx_dir=settings.data_dir / "models")
     return Index(settings.data_dir, embedder, chroma_url=settings.chroma_url)
 
 

@@ -1,9 +1,13 @@
-"""Turns text into vectors with sentence-transformers (the only module that imports it)."""
+"""Turns text into vectors with sentence-transformers (the only module that imports it), or, for questions
+in a process that has not loaded torch, with the model's ONNX export (index/onnx_encoder.py)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -21,19 +25,81 @@ class EmbedderError(RuntimeError):
     """The embedding model cannot be loaded."""
 
 
+log = logging.getLogger(__name__)
+
+
 class Embedder:
     """A sentence-transformers model: `embed` for passages, `embed_query` for a question.
 
     `model` is a sentence-transformers model name or a folder; None or
     DEFAULT_MODEL means the bundled MiniLM. Vectors are L2-normalised.
+
+    With `onnx_dir` (DATA_DIR/models), `export_onnx` saves the model there
+    for onnxruntime, and a process that has not loaded torch embeds with that
+    export instead: questions then need neither torch nor its import time.
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu"):
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu", onnx_dir: Path | None = None):
         self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else model
         self.batch_size = batch_size
         self.device = device
+        self.onnx_dir = Path(onnx_dir) if onnx_dir else None
         self._loaded = None
+        self._onnx = None  # the OnnxEncoder; False once looked for and not found
         self.embed_query = lru_cache(maxsize=1024)(self._embed_query)
+
+    @property
+    def backend(self) -> str:
+        """"onnx" or "torch": what embeds the next text (before anything is loaded, what would)."""
+        return "onnx" if self._encoder() is not None else "torch"
+
+    def _model_dir(self) -> Path | None:
+        folder = Path(bundled_model_path()) if self.name == DEFAULT_MODEL else Path(self.name).expanduser()
+        return folder if folder.is_dir() else None
+
+    def _onnx_file(self) -> Path | None:
+        """Where this model's export goes (None: no onnx_dir, or a model the export does not cover)."""
+        from index.onnx_encoder import exportable, onnx_path
+
+        folder = self._model_dir()
+        if self.onnx_dir is None or folder is None or not exportable(folder):
+            return None
+        return onnx_path(self.onnx_dir, folder)
+
+    def _encoder(self):
+        """The ONNX encoder while torch is not loaded and an export exists; else None (torch)."""
+        if self._loaded is not None:
+            return None
+        if self._onnx is None:
+            self._onnx = False
+            path = self._onnx_file()
+            if path is not None and path.exists():
+                from index.onnx_encoder import OnnxEncoder
+
+                try:
+                    self._onnx = OnnxEncoder(path, self._model_dir(), _max_seq_length(self._model_dir()))
+                except Exception as exc:  # a damaged export: torch still works
+                    log.warning("not using %s (%s); embedding with torch", path, str(exc).splitlines()[0] if str(exc) else exc)
+        return self._onnx or None
+
+    def export_onnx(self) -> Path | None:
+        """Save the model for onnxruntime in onnx_dir unless it is there; older exports there are removed.
+        Returns the export's path (None where there is nothing to export or the export failed: torch is used)."""
+        path = self._onnx_file()
+        if path is None or path.exists():
+            return path
+        from index.onnx_encoder import export
+
+        try:
+            export(self._model, path)
+        except Exception as exc:  # no onnx package, an unusual model: questions keep the torch path
+            log.warning("could not export the embedding model to ONNX (%s); questions will load torch",
+                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return None
+        for old in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.onnx"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return path
 
     @property
     def _model(self):
@@ -57,13 +123,16 @@ class Embedder:
         return self._loaded
 
     def load(self) -> "Embedder":
-        """Load the model now (servers call this at start so the first question is fast)."""
-        self._model
+        """Load the model now (servers call this at start so the first question is fast): the ONNX export
+        if there is one, else torch."""
+        if self._encoder() is None:
+            self._model
         return self
 
     @property
     def dimensions(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        encoder = self._encoder()
+        return encoder.dimensions if encoder is not None else int(self._model.get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
@@ -73,6 +142,9 @@ class Embedder:
         """One normalised float32 row per text."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
+        encoder = self._encoder()
+        if encoder is not None:
+            return encoder.embed(texts, batch_size=self.batch_size)
         vectors = self._model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
@@ -103,6 +175,14 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for `text`, including its two special tokens."""
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _max_seq_length(model_dir: Path, default: int = 512) -> int:
+    """The truncation length sentence-transformers uses for the folder."""
+    try:
+        return int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
 
 
 def _pool_spans(tokenizer, max_length: int, text: str, spans: list[tuple[int, int]], out: dict) -> list:
