@@ -2,9 +2,16 @@
 
 Deterministic and fast: sentences of the retrieved passages are scored by the
 idf-weighted share of the question's words they contain plus their passage's
-retrieval rank; the best few are re-scored by embedding similarity to the
-question (vectors stored at ingest, see index/sentences.py), picked without
-near-repeats, grouped by source and put back in document order.
+retrieval rank; the best 20 are re-scored by embedding similarity to the
+question (vectors stored at ingest, see index/sentences.py), picked best first
+without near-repeats until about 130 words of guidance (a sentence that would
+overrun the budget is passed over for a shorter one), grouped by source and put
+back in document order.
+
+A word budget rather than a count of sentences: on the gold set, key-point
+coverage rose from 0.375-0.379 to 0.395 (dev 0.436 to 0.545) with answers no longer
+(mean 159 words with headings and markers, was 161; dev 163, was 176); see
+`answer` for what else was measured.
 """
 
 from __future__ import annotations
@@ -40,15 +47,17 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(
-        self, embedder=None, idf=None, max_sentences: int = 5, per_passage: int = 4, prefilter: int = 10,
-        sentences: SentenceVectors | None = None,
+        self, embedder=None, idf=None, word_budget: int = 130, per_passage: int = 4, prefilter: int = 20,
+        sentences: SentenceVectors | None = None, max_sentences: int | None = None,
     ):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
-        self.max_sentences = max_sentences
+        self.word_budget = word_budget  # words of quoted guidance; the first sentence is always taken
+        self.max_sentences = max_sentences  # an optional cap on top of the budget
         self.per_passage = per_passage
         self.prefilter = prefilter
-        self.rank_prior = 0.15  # how much a sentence gains from its passage ranking high
+        self.rank_prior = 0.25  # how much a sentence gains from its passage ranking high
+        self.similarity = 0.7  # the embedding's share of the re-score (the rest: the lexical score above)
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
     def candidates(self, question: str, passages: list[Passage]) -> list[_Candidate]:
@@ -68,15 +77,31 @@ class ExtractiveAnswerer:
         return out
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
+        """Best sentences first, within the word budget.
+
+        Measured on gold / dev key-point coverage against 0.379 / 0.436 at 5
+        sentences (prefilter 10, embedding weight 0.6, rank prior 0.15): the
+        budget with prefilter 20, weight 0.7, prior 0.25 gives 0.395 / 0.545.
+        Tried and left out: a prefilter of 15 to all sentences alone (0.371 /
+        0.473); a lower cutoff than 0.6 x best (no change on gold); rewarding
+        question words not yet covered, MMR-style (0.391 / 0.436 at best);
+        requiring 2 or 3 passages (0.379 / 0.436, 0.359 / 0.418); 3 per
+        passage (0.367 / 0.527); 5 or 6 per passage (0.403 / 0.545, 0.415 /
+        0.527, but fewer answers cite the evidence); a budget of 150 words
+        (0.407 / 0.527, 20 more words an answer); 6 or 7 sentences
+        (0.399 / 0.473, 0.415 / 0.473, 24 and 43 more words).
+        """
         candidates = sorted(self.candidates(question, passages), key=lambda c: -c.score)[: self.prefilter]
         if candidates and self.embedder is not None:
             q = self.embedder.embed_query(question)
             vectors = self.sentences.vectors([c.text for c in candidates])
+            w = self.similarity
             for c, v in zip(candidates, vectors):
-                c.score = c.weight * 0.6 * float(v @ q) + 0.4 * c.score
+                c.score = c.weight * w * float(v @ q) + (1 - w) * c.score
             candidates.sort(key=lambda c: -c.score)
         chosen: list[_Candidate] = []
         per: dict[int, int] = {}
+        words = 0
         best = candidates[0].score if candidates else 0.0
         for c in candidates:
             if len(chosen) == self.max_sentences or c.score < 0.6 * best:
@@ -85,7 +110,11 @@ class ExtractiveAnswerer:
                 continue
             if any(_jaccard(c.terms, o.terms) > 0.5 for o in chosen):
                 continue
+            n = len(c.text.split())
+            if chosen and words + n > self.word_budget:
+                continue  # too long for what is left: a shorter one further down may fit
             chosen.append(c)
+            words += n
             per[c.passage] = per.get(c.passage, 0) + 1
         return compose(question, passages, chosen, self.name)
 
