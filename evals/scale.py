@@ -348,7 +348,7 @@ def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2, 
     first_query = _time(index.dense, table[next(iter(table))], K_RAW)
     first_search = _time(searcher.search, next(iter(table)))
     memory = rss_mb()  # the index open and searched once; the model not loaded
-    real = index.embedder.real = Embedder().load()
+    real = index.embedder.real = Embedder(onnx_dir=cache / "models").load()  # the ONNX export, as `serve` embeds
     for q in table:  # warm the model on these lengths (torch prepares kernels per input shape), as a server is
         real.embed_query(q + " .")
     ms: dict[str, list[float]] = {k: [] for k in ("raw", "hybrid", "scoped", "embedded", "embed_only")}
@@ -405,6 +405,7 @@ def run_scale(sizes: list[int], cache: Path = DEFAULT_CACHE, server: bool = Fals
     if not (cache / "queries.npy").exists() or not (cache / "base-vectors.npy").exists():
         log("embedding the base passages and the questions (once)")
     corpus, base = prepare(cache, embedder or Embedder(), corpus)
+    Embedder(onnx_dir=cache / "models").export_onnx()  # questions are embedded the way `serve` embeds them
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cache": str(cache),
               "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]},
               "questions": len(_query_table(cache, questions)), "k_raw": K_RAW, "sizes": {}}

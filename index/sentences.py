@@ -148,7 +148,8 @@ class SentenceStore:
 
     @classmethod
     def open(cls, folder: Path) -> "SentenceStore":
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # plain ndarray views of the memory maps: the same pages, without np.memmap's cost on every lookup
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False))
                   for name in ("vectors", "chunk_ids", "starts", "keys", "key_rows")}
         if len(arrays["starts"]) != len(arrays["chunk_ids"]) + 1 or len(arrays["keys"]) != len(arrays["vectors"]):
             raise ValueError(f"{folder}: the store's files do not match")
