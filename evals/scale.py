@@ -310,13 +310,15 @@ def chroma_server(path: Path):
 
 
 def rss_mb(pid: int | str = "self") -> dict:
-    """VmRSS (now) and VmHWM (peak) of a process, in MB."""
+    """VmRSS (now) and VmHWM (peak) of a process, in MB, and RSS split into private memory (anon) and mapped
+    file pages (file: memory-mapped indexes, which are page cache the kernel can drop, not the process's own)."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             fields[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": fields.get("VmRSS"), "peak_rss_mb": fields.get("VmHWM")}
+    return {"rss_mb": fields.get("VmRSS"), "peak_rss_mb": fields.get("VmHWM"), "anon_mb": fields.get("RssAnon"),
+            "file_mb": fields.get("RssFile")}
 
 
 # -- measuring (each size in a fresh process, so RSS is that size's alone) ------
@@ -364,7 +366,7 @@ def measure_store(n: int, cache: Path, url: str | None = None, passes: int = 2, 
         "first_query_ms": round(first_query, 1), "first_search_s": round(first_search / 1000, 2),
         "raw_ms": _stats(ms["raw"]), "hybrid_ms": _stats(ms["hybrid"]), "hybrid_scoped_ms": _stats(ms["scoped"]),
         "hybrid_with_embedding_ms": _stats(ms["embedded"]), "query_embedding_ms": _stats(ms["embed_only"]),
-        **memory, "with_model_rss_mb": rss_mb()["rss_mb"],
+        **memory, "with_model_rss_mb": rss_mb()["rss_mb"], "after_mb": rss_mb(),
     }
 
 
@@ -487,7 +489,8 @@ def plot(result: dict, path: Path) -> Path:
 def table(result: dict) -> str:
     """Markdown tables: latency and memory per size and backend, then build cost."""
     rows = ["| passages | path | raw k=100 p50/p95 ms | hybrid p50/p95 ms | hybrid + embedding p50/p95 ms "
-            "| hybrid, one collection p50/p95 ms | RSS MB (server RSS) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            "| hybrid, one collection p50/p95 ms | RSS MB (server RSS) | after the run: private / mapped files MB |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     pair = lambda s: f"{s['p50']} / {s['p95']}"  # noqa: E731
     for name, s in result["sizes"].items():
         for backend in ("embedded", "server"):
@@ -495,8 +498,9 @@ def table(result: dict) -> str:
                 m = s[backend]
                 server = f" ({m['server_rss']['rss_mb']})" if "server_rss" in m else ""
                 rows.append(f"| {name} | {backend} | {pair(m['raw_ms'])} | {pair(m['hybrid_ms'])} | "
-                            f"{pair(m['hybrid_with_embedding_ms'])} | {pair(m['hybrid_scoped_ms'])} | {m['rss_mb']}{server} |")
-        rows.append(f"| {name} | numpy floor | {pair(s['numpy']['raw_ms'])} | | | | {s['numpy']['rss_mb']} |")
+                            f"{pair(m['hybrid_with_embedding_ms'])} | {pair(m['hybrid_scoped_ms'])} | {m['rss_mb']}{server} | "
+                            f"{m.get('after_mb', {}).get('anon_mb')} / {m.get('after_mb', {}).get('file_mb')} |")
+        rows.append(f"| {name} | numpy floor | {pair(s['numpy']['raw_ms'])} | | | | {s['numpy']['rss_mb']} | |")
     rows += ["", "| passages | build embedded (s) | split (s) | disk MB (Chroma / BM25 / catalog) | build via server (s) "
              "| server disk MB |", "| --- | --- | --- | --- | --- | --- |"]
     for name, s in result["sizes"].items():

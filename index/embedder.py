@@ -158,13 +158,23 @@ class Embedder:
         """
         if not texts:
             return self.embed([]), []
+        encoder = self._encoder()
+        if encoder is not None:
+            vectors, tokens = encoder.encode(texts, batch_size=self.batch_size)
+            return vectors, [_pool_spans(t, offsets, s) for (t, offsets), s in zip(tokens, spans)]
         model = self._model
         outputs = model.encode(texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
         vectors = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         pooled: list[list] = []
         for text, text_spans, out in zip(texts, spans, outputs):
-            pooled.append(_pool_spans(model.tokenizer, model.max_seq_length, text, text_spans, out))
+            tokens = out["token_embeddings"].float().numpy()[: int(out["attention_mask"].sum())]
+            try:
+                offsets = np.asarray(model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                                     max_length=model.max_seq_length)["offset_mapping"])
+            except (NotImplementedError, KeyError, TypeError):  # a tokenizer without offsets: no span vectors
+                offsets = None
+            pooled.append(_pool_spans(tokens, offsets, text_spans))
         return vectors.astype(np.float32, copy=False), pooled
 
     def _embed_query(self, text: str) -> np.ndarray:
@@ -174,6 +184,9 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for `text`, including its two special tokens."""
+        encoder = self._encoder()
+        if encoder is not None:
+            return encoder.count_tokens(text)
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
 
@@ -185,18 +198,13 @@ def _max_seq_length(model_dir: Path, default: int = 512) -> int:
         return default
 
 
-def _pool_spans(tokenizer, max_length: int, text: str, spans: list[tuple[int, int]], out: dict) -> list:
-    """Mean of the token vectors inside each span, normalised; None for a span with no tokens."""
-    mask = out["attention_mask"]
-    tokens = out["token_embeddings"].float().numpy()[: int(mask.sum())]
-    try:
-        offsets = np.asarray(tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=max_length)["offset_mapping"])
-    except (NotImplementedError, KeyError, TypeError):  # a tokenizer without offsets: no span vectors
-        return [None] * len(spans)
-    if len(offsets) != len(tokens):  # the model saw other tokens than we counted: do not guess
+def _pool_spans(tokens: np.ndarray, offsets: np.ndarray | None, spans: list[tuple[int, int]]) -> list:
+    """Mean of the token vectors inside each character span, normalised; None for a span with no tokens.
+    `offsets` holds each token's (start, end) in the text; special tokens have empty ones."""
+    if offsets is None or len(offsets) != len(tokens):  # the model saw other tokens than we counted: do not guess
         return [None] * len(spans)
     starts, ends = offsets[:, 0], offsets[:, 1]
-    real = ends > starts  # special tokens have empty offsets
+    real = ends > starts
     result = []
     for s, e in spans:
         inside = real & (starts >= s) & (ends <= e)

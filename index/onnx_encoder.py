@@ -90,6 +90,9 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # whole texts, for counting
+        self.counter.no_truncation()
+        self.counter.no_padding()
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         pad = self.tokenizer.token_to_id("[PAD]")
@@ -97,13 +100,27 @@ class OnnxEncoder:
         self.dimensions = int(self.session.get_outputs()[0].shape[-1])
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        out = [self._batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, self.dimensions), dtype=np.float32)
+        return self.encode(texts, batch_size)[0]
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Normalised text vectors, and per text its token vectors with their (start, end) character offsets."""
+        vectors, tokens = [], []
+        for i in range(0, len(texts), batch_size):
+            v, t = self._batch(texts[i : i + batch_size])
+            vectors.append(v)
+            tokens.extend(t)
+        return (np.concatenate(vectors) if vectors else np.zeros((0, self.dimensions), dtype=np.float32)), tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.counter.encode(text, add_special_tokens=True).ids)
+
+    def _batch(self, texts: list[str]):
         encoded = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        tokens = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        summed = (tokens * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return (summed / np.linalg.norm(summed, axis=1, keepdims=True)).astype(np.float32)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        summed = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        vectors = (summed / np.linalg.norm(summed, axis=1, keepdims=True)).astype(np.float32)
+        lengths = mask.sum(axis=1)
+        tokens = [(hidden[j, : lengths[j]], np.asarray(e.offsets[: lengths[j]])) for j, e in enumerate(encoded)]
+        return vectors, tokens

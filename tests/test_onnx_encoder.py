@@ -36,6 +36,27 @@ def test_the_export_gives_torchs_vectors_batched_padded_and_truncated(tmp_path, 
     assert np.abs(reader.embed_query(TEXTS[0]) - torch[0]).max() < 1e-4
 
 
+def test_late_chunking_and_token_counts_agree_with_torch(tmp_path, embedder):
+    """Ingest with an export in place (a re-ingest) embeds passages and their sentences without torch."""
+    from index.sentences import chunk_sentence_spans
+
+    Embedder(onnx_dir=tmp_path / "models").export_onnx()
+    reader = Embedder(onnx_dir=tmp_path / "models")
+    texts = ["Who to involve\nProcurement leads the tender. Legal checks the contract! Does IT sign off?",
+             "Exit\n" + "The supplier returns our data. " * 60,  # truncated: late sentences have no tokens
+             "Glossary\nÀI — l'intelligence artificielle; données."]
+    spans = [chunk_sentence_spans(t.split("\n", 1)[1], t)[1] for t in texts]
+    onnx_vectors, onnx_pooled = reader.embed_with_spans(texts, spans)
+    torch_vectors, torch_pooled = embedder.embed_with_spans(texts, spans)
+    assert reader.backend == "onnx" and np.abs(onnx_vectors - torch_vectors).max() < 1e-4
+    for a, b in zip(onnx_pooled, torch_pooled):
+        assert [v is None for v in a] == [v is None for v in b]
+        assert all(np.abs(x - y).max() < 1e-4 for x, y in zip(a, b) if x is not None)
+    assert any(v is None for v in onnx_pooled[1]) and all(v is not None for v in onnx_pooled[0])
+    for text in [*texts, TEXTS[2], TEXTS[3], ""]:
+        assert reader.count_tokens(text) == embedder.count_tokens(text)
+
+
 def test_a_damaged_export_falls_back_to_torch(tmp_path, embedder):
     exporting = Embedder(onnx_dir=tmp_path / "models")
     exporting._onnx_file().parent.mkdir(parents=True)
@@ -64,3 +85,18 @@ def test_after_ingest_a_fresh_ask_answers_without_loading_torch(small_corpus, tm
     answer, probe_result = json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
     assert probe_result == {"torch": False, "code": 0}
     assert not answer["refused"] and answer["citations"]
+    # a later ingest of a changed file embeds with the export too
+    clauses = small_corpus / "guide/clauses.md"
+    clauses.write_text(clauses.read_text() + "\n\nThe supplier must return all data within 30 days.\n", encoding="utf-8")
+    probe = (
+        "import sys, json\n"
+        "from assistant.cli import main\n"
+        "code = main(['ingest', sys.argv[2], '--data-dir', sys.argv[1]])\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'code': code}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(data), str(small_corpus)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"torch": False, "code": 0}
+    done = subprocess.run([*env_cmd, "ask", "How soon must the supplier return our data?", "--data-dir", str(data), "--json"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert "30 days" in json.loads(done.stdout)["answer"]
