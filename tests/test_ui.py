@@ -172,7 +172,7 @@ def test_ask_and_open_a_citation(server, browser):
     assert link.get_attribute("href") == "https://example.org/who"
     bubble = page.locator("[data-testid='bot']").last
     assert "[1]" in bubble.inner_text()
-    bubble.get_by_role("link", name="[1]").click()  # [1] opens its card: outlined and focused
+    bubble.get_by_role("link", name="[1]").first.click()  # [1] (one per sentence it backs) opens its card: outlined and focused
     page.wait_for_function("document.activeElement && document.activeElement.id === 'citation-1-1'", timeout=5_000)
     assert "open" in card.get_attribute("class")
     screenshot(page, "chat-answer-and-citation.png", full_page=True)
@@ -201,7 +201,8 @@ def test_offline_answer_streams_in_then_shows_the_cited_answer(server, browser):
     assert all(len(a["text"]) < len(b["text"]) for a, b in zip(partial, partial[1:]))  # each step shows more
     assert final["t"] - partial[0]["t"] < 2000  # the reveal is quick
     assert "Procurement officer, who leads the procurement process and signs off the vendor selection. [1]" in final["text"]
-    assert page.locator("[data-testid='bot']").last.get_by_role("link", name="[1]").count() == 1
+    bot = page.locator("[data-testid='bot']").last
+    assert bot.get_by_role("link", name="[1]").count() == bot.inner_text().count("[1]") >= 1  # each [1] is a link, once
     page.close()
 
 
@@ -465,7 +466,8 @@ def test_controls_have_names_and_text_has_contrast(server, browser):
     assert re.search(r'^\s*- textbox "Your question":?$', tree, re.M), tree  # the box's name is its label alone
     for name in ["Search in", "Document", "Your question", "Comment on an answer"]:
         assert page.get_by_label(name).count() >= 1
-    assert page.locator("[data-testid='bot']").last.get_by_role("link", name="[1]").count() == 1  # a real link
+    bot = page.locator("[data-testid='bot']").last
+    assert bot.get_by_role("link", name="[1]").count() == bot.inner_text().count("[1]") >= 1  # real links
     key = ("[data-testid='bot'] p, [data-testid='bot'] li, [data-testid='user'] p, .citation-card h3, .citation-card .where, "
            ".citation-card .passage, .citation-card mark, .citation-card a, .sources-turn summary, main button, "
            "label [data-testid='block-info'], textarea, input")
@@ -483,7 +485,7 @@ def test_serve_with_a_deck_prints_the_check(served):
     _, log = served
     text = log.read_text(encoding="utf-8")
     assert "Deck check: 4 questions, 3 ready, 1 flagged" in text
-    assert re.search(r"ready +1\. Who signs off on choosing the vendor\? \(1 source\)", text)
+    assert re.search(r"ready +1\. Who signs off on choosing the vendor\? \(\d+ sources?\)", text)
     assert re.search(r"FLAGGED +3\. What is the capital of France\?: refused", text)
 
 
@@ -521,12 +523,12 @@ def test_presenter_view_at_1280x720(server, browser):
     assert check.is_visible()
     page.keyboard.press("ArrowRight")
     # a citation opens its passage full screen, in large type; Esc closes it, and so does the button
-    slide.locator(".answer").get_by_role("button", name="Source 1: Who to involve").click()
+    slide.locator(".answer").get_by_role("button", name="Source 1: Who to involve").first.click()
     dialog = page.locator("dialog[open]")
     assert dialog.is_visible()
     box = dialog.bounding_box()
     assert box["width"] >= 1270 and box["height"] >= 710
-    assert "Procurement officer, who leads the procurement process" in dialog.locator("mark").inner_text()
+    assert "Procurement officer, who leads the procurement process" in " ".join(dialog.locator("mark").all_inner_texts())
     assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('dialog[open] .passage-text')).fontSize)") >= 28
     assert page.evaluate("document.querySelector('dialog[open]').scrollWidth <= document.querySelector('dialog[open]').clientWidth")
     screenshot(page, "presenter-passage-full-screen-1280x720.png")
