@@ -88,12 +88,19 @@ class Searcher:
     `sentence_weight`), plus BM25 (weighted `keyword_weight`). The best chunks are then widened into their section: up to
     `expand` neighbouring chunks of the same section join the passage ("small
     to big"), so a list split over two chunks comes back whole, and a section
-    is returned once.
+    is returned once. Then up to `children` chunks of its own subsections that
+    directly follow it join too, while the passage stays within `max_words`:
+    a section's opening that leads into "Key roles include" comes back with
+    the roles. That raised gold hit@5 0.705 -> 0.718, MRR 0.578 -> 0.591,
+    cited evidence 0.615 -> 0.628 (dev hit@5 0.737 -> 0.789, MRR 0.506 ->
+    0.568), passages 19 words longer on average; key points 0.391 -> 0.387
+    (dev 0.545 -> 0.527).
     """
 
     def __init__(
         self, index: Index, mode: Mode = "hybrid", candidates: int = 100, keyword_weight: float = 0.5,
         sentence_weight: float = 0.5, expand: int = 1, exact_max: int = EXACT_MAX, overfetch_max: int = OVERFETCH_MAX,
+        children: int = 2, max_words: int = 400,
     ):
         self.index = index
         self.mode = mode
@@ -101,6 +108,8 @@ class Searcher:
         self.keyword_weight = keyword_weight
         self.sentence_weight = sentence_weight
         self.expand = expand
+        self.children = children  # subsection chunks a section's passage may take in after it (see _run)
+        self.max_words = max_words  # ... while the passage stays within this many words
         self.exact_max, self.overfetch_max = exact_max, overfetch_max  # how a scope is searched: see _dense
         self._scopes: tuple = (None, {})  # (catalog, {scope: its passage ids}) for _scope_ids
 
@@ -205,42 +214,67 @@ class Searcher:
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
         catalog = self.index.catalog()
         position = self.index.positions()
-        chosen: list[tuple[str, list[str]]] = []  # (best chunk id, chunk ids of the passage)
+        chosen: list[tuple[str, list[str], list[str]]] = []  # (best chunk id, its window, the passage's chunks)
         covered: set[str] = set()
-        need: set[str] = set()
-        for cid in ranked:
-            if cid in covered or cid not in position:
-                continue
-            doc_id, i = position[cid]
-            ids = catalog.documents[doc_id].chunk_ids
-            window = ids[max(0, i - self.expand) : i + self.expand + 1]
-            chosen.append((cid, window))
-            covered.update(window)
-            need.update(window)
-            if len(chosen) == k:
-                break
-        missing = [cid for cid in need if cid not in records]
-        for rec in self.index.passages(missing):
-            records[rec.id] = rec
+        at = 0
+        while len(chosen) < k and at < len(ranked):
+            batch: list[tuple[str, list[str], list[str]]] = []  # (best, window, window with the chunks after it)
+            while at < len(ranked) and len(chosen) + len(batch) < k:
+                cid = ranked[at]
+                at += 1
+                if cid in covered or cid not in position:
+                    continue
+                doc_id, i = position[cid]
+                ids = catalog.documents[doc_id].chunk_ids
+                window = ids[max(0, i - self.expand) : i + self.expand + 1]
+                ahead = ids[max(0, i - self.expand) : i + self.expand + 1 + self.children]
+                batch.append((cid, window, ahead))
+                covered.update(window)
+            missing = list(dict.fromkeys(cid for _, _, ahead in batch for cid in ahead if cid not in records))
+            for rec in self.index.passages(missing):
+                records[rec.id] = rec
+            taken = {c for _, _, run in chosen for c in run}
+            for cid, window, ahead in batch:
+                if cid in taken:  # already in an earlier passage, taken in as a subsection
+                    continue
+                run = self._run(cid, ahead, records)
+                taken.update(run)
+                covered.update(run)
+                chosen.append((cid, window, run))
         return [
-            self._passage(rank, best, window, records, fused, similarity, signals)
-            for rank, (best, window) in enumerate(chosen, start=1)
+            self._passage(rank, best, run, records, fused, similarity, signals)
+            for rank, (best, _, run) in enumerate(chosen, start=1)
         ]
 
-    def _passage(self, rank, best, window, records, fused, similarity, signals) -> Passage:
+    def _run(self, best: str, window: list[str], records) -> list[str]:
+        """The chunks of the passage around `best`: the contiguous run of its section's chunks in the
+        window, then (up to `children`) the chunks of its subsections that directly follow it, while
+        the passage stays within `max_words` ("parent to child": a section's intro that ends on
+        "Key roles include" comes back with the roles)."""
+        section = records[best].metadata.get("section")
+        at = window.index(best)
+        lo = hi = at
+        while lo > 0 and window[lo - 1] in records and records[window[lo - 1]].metadata.get("section") == section:
+            lo -= 1
+        while hi + 1 < len(window) and hi + 1 <= at + self.expand and window[hi + 1] in records \
+                and records[window[hi + 1]].metadata.get("section") == section:
+            hi += 1
+        run = window[lo : hi + 1]
+        if self.children and hi + 1 < len(window):
+            words = sum(len(records[c].text.split()) for c in run)
+            prefix = f"{section} > " if section else None
+            for cid in window[hi + 1 : hi + 1 + self.children]:
+                rec = records.get(cid)
+                if prefix is None or rec is None or not rec.metadata.get("section", "").startswith(prefix):
+                    break
+                words += len(rec.text.split())
+                if words > self.max_words:
+                    break
+                run.append(cid)
+        return run
+
+    def _passage(self, rank, best, run, records, fused, similarity, signals) -> Passage:
         meta = records[best].metadata
-        same = [cid for cid in window if cid in records and records[cid].metadata.get("section") == meta.get("section")]
-        # keep only the contiguous run of same-section chunks around the best one
-        i = same.index(best)
-        run = [best]
-        for cid in reversed(same[:i]):
-            if window.index(cid) != window.index(run[0]) - 1:
-                break
-            run.insert(0, cid)
-        for cid in same[i + 1 :]:
-            if window.index(cid) != window.index(run[-1]) + 1:
-                break
-            run.append(cid)
         text = records[run[0]].text
         for cid in run[1:]:
             text += records[cid].metadata.get("gap", "\n\n") + records[cid].text
