@@ -151,7 +151,7 @@ def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, 
     import tempfile
     import urllib.request
 
-    from evals.scale import BenchError, free_port
+    from evals.scale import BenchError, free_port, stop
 
     port = free_port()
     root = Path(__file__).resolve().parents[1]
@@ -177,11 +177,7 @@ def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, 
                 time.sleep(poll_s)
         yield url, proc, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
 
 
 def _last_line(path: Path) -> str:

@@ -302,11 +302,16 @@ def chroma_server(path: Path):
     try:
         yield f"http://127.0.0.1:{port}", proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 30)
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Ask a server we started to stop; kill it if it has not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def rss_mb(pid: int | str = "self") -> dict:

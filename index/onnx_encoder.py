@@ -1,4 +1,4 @@
-"""The embedding model run by onnxruntime, for questions: the same vectors without loading torch.
+"""The embedding model run by onnxruntime: the same vectors without loading torch.
 
 Answering a question needs one small embedding. Through sentence-transformers
 that means importing torch, transformers and scikit-learn first: 8 to 20 s
@@ -7,6 +7,8 @@ question after. Ingest, which loads the model anyway, exports it once to ONNX
 (`export`, into DATA_DIR/models/); readers then embed questions with
 onnxruntime and the model's own `tokenizer.json` (`OnnxEncoder`): well under
 a second to load, a few ms a question, vectors equal to torch's within 1e-6.
+A later ingest embeds with it too (token vectors and offsets for the sentence
+vectors, token counts for the chunker), so it never needs torch either.
 
 Only models that are a BERT-style transformer, mean pooling and
 normalisation (the bundled all-MiniLM-L6-v2, and most sentence-transformers

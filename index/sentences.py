@@ -96,12 +96,18 @@ class SentenceTable:
 
     def save(self, folder: Path) -> None:
         """Write as a SentenceStore folder, atomically: readers see no folder or the whole one."""
-        order = np.argsort(self.chunks.astype(str), kind="stable")
-        chunks = self.chunks.astype(str)[order]
-        firsts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]]) if len(chunks) else np.zeros(0, dtype=np.int64)
         with store_writer(folder) as tmp:
-            np.save(tmp / "vectors.npy", self.vectors[order].astype(np.float32))
-            write_lookup(tmp, chunks[firsts], np.r_[firsts, len(chunks)], self.keys[order])
+            for name, array in self._grouped().items():
+                np.save(tmp / f"{name}.npy", array)
+
+    def _grouped(self) -> dict[str, np.ndarray]:
+        """The store's arrays for these rows: vectors grouped by sorted chunk id, and the lookups."""
+        chunks = self.chunks.astype(str)
+        order = np.argsort(chunks, kind="stable")
+        chunks = chunks[order]
+        firsts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]]) if len(chunks) else np.zeros(0, dtype=np.int64)
+        return {"vectors": self.vectors[order].astype(np.float32),
+                **lookup_arrays(chunks[firsts], np.r_[firsts, len(chunks)], self.keys[order])}
 
     @classmethod
     def load(cls, path: Path) -> "SentenceTable":
@@ -129,14 +135,18 @@ def store_writer(folder: Path) -> Iterator[Path]:
         raise
 
 
-def write_lookup(folder: Path, chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> None:
-    """The store's lookup files for rows grouped by chunk: `chunk_ids` sorted, chunk i owning rows
-    starts[i]:starts[i+1]; `row_keys` the sentence key of each row."""
+def lookup_arrays(chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> dict[str, np.ndarray]:
+    """The store's lookups for rows grouped by chunk: `chunk_ids` sorted, chunk i owning rows
+    starts[i]:starts[i+1]; `row_keys` the sentence key of each row (stored sorted, with their rows)."""
     key_order = np.argsort(row_keys, kind="stable")
-    np.save(folder / "chunk_ids.npy", np.asarray(chunk_ids).astype(str))
-    np.save(folder / "starts.npy", np.asarray(starts, dtype=np.int64))
-    np.save(folder / "keys.npy", np.asarray(row_keys, dtype="S16")[key_order])
-    np.save(folder / "key_rows.npy", key_order.astype(np.int64))
+    return {"chunk_ids": np.asarray(chunk_ids).astype(str), "starts": np.asarray(starts, dtype=np.int64),
+            "keys": np.asarray(row_keys, dtype="S16")[key_order], "key_rows": key_order.astype(np.int64)}
+
+
+def write_lookup(folder: Path, chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> None:
+    """`lookup_arrays` saved into a store folder (the vectors are written on their own)."""
+    for name, array in lookup_arrays(chunk_ids, starts, row_keys).items():
+        np.save(folder / f"{name}.npy", array)
 
 
 class SentenceStore:
@@ -158,11 +168,7 @@ class SentenceStore:
     @classmethod
     def from_table(cls, table: SentenceTable) -> "SentenceStore":
         """In memory, for an .npz written by an earlier version."""
-        with tempfile.TemporaryDirectory() as tmp:
-            table.save(Path(tmp) / "store")
-            opened = cls.open(Path(tmp) / "store")
-            return cls(*(np.array(a) for a in (opened.vectors, opened.chunk_ids, opened.starts, opened.keys,
-                                               opened.key_rows)))
+        return cls(**table._grouped())
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -172,28 +178,27 @@ class SentenceStore:
 
     def chunk_rows(self, chunk_ids: list[str]) -> list[tuple[str, slice]]:
         """(chunk id, its rows) for each of `chunk_ids` the store has."""
-        if not len(self.chunk_ids) or not chunk_ids:
-            return []
-        wanted = np.asarray(chunk_ids, dtype=str)
-        at = np.minimum(np.searchsorted(self.chunk_ids, wanted), len(self.chunk_ids) - 1)
-        hit = self.chunk_ids[at] == wanted
-        return [(cid, slice(int(self.starts[i]), int(self.starts[i + 1])))
-                for cid, i, ok in zip(chunk_ids, at.tolist(), hit.tolist()) if ok]
+        found = _find(self.chunk_ids, np.asarray(chunk_ids, dtype=str))
+        return [(cid, slice(int(self.starts[i]), int(self.starts[i + 1]))) for cid, i in zip(chunk_ids, found) if i is not None]
 
     def rows_of_keys(self, keys: list[bytes]) -> list[int | None]:
         """The row of each sentence key, None where the store lacks it."""
-        if not len(self.keys) or not keys:
-            return [None] * len(keys)
-        wanted = np.asarray(keys, dtype="S16")
-        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-        hit = self.keys[at] == wanted
-        return [int(self.key_rows[i]) if ok else None for i, ok in zip(at.tolist(), hit.tolist())]
+        return [int(self.key_rows[i]) if i is not None else None
+                for i in _find(self.keys, np.asarray(keys, dtype="S16"))]
 
     def table(self) -> SentenceTable:
         """Every row, in memory (ingest merges it with new rows)."""
         keys = np.empty(len(self.keys), dtype="S16")
         keys[np.asarray(self.key_rows)] = self.keys
         return SentenceTable(keys, np.repeat(np.asarray(self.chunk_ids), np.diff(self.starts)), np.array(self.vectors))
+
+
+def _find(sorted_values: np.ndarray, wanted: np.ndarray) -> list[int | None]:
+    """The index of each wanted value in a sorted array (binary search), None where it is absent."""
+    if not len(sorted_values) or not len(wanted):
+        return [None] * len(wanted)
+    at = np.minimum(np.searchsorted(sorted_values, wanted), len(sorted_values) - 1)
+    return [i if ok else None for i, ok in zip(at.tolist(), (sorted_values[at] == wanted).tolist())]
 
 
 def table_for_chunks(chunks: list[Chunk], pooled: list[list]) -> SentenceTable:
