@@ -19,6 +19,13 @@ MIRROR = SHARED / "corpus"
 EXTRA = SHARED / "corpus-extra"
 
 
+def pytest_sessionstart(session):
+    """Most tests read the guidance mirror beside the repository: stop in one line if it is not there."""
+    if not (MIRROR / "sources.toml").exists():
+        pytest.exit(f"the guidance mirror is not at {MIRROR}: clone the repository beside shared/, "
+                    "or set PROCURE_AI_SHARED to the folder that holds corpus/ and corpus-extra/", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from index.embedder import Embedder
