@@ -33,6 +33,44 @@ def test_answer_sentences_are_quotes_of_the_passages_they_cite(mirror_assistant)
     assert all(c.url.startswith("https://") for c in answer.citations)
 
 
+def test_a_list_that_answers_the_question_is_quoted_by_its_items_names(mirror_assistant):
+    answer = mirror_assistant.ask("We're buying an off-the-shelf chatbot licence: who do we need to involve?")
+    roles = ["Procurement officer", "Project team leader (buyer)", "IT/Data science expert", "Legal officer"]
+    line = next(line for line in answer.answer.splitlines() if "Key roles include" in line)
+    assert line.startswith("- Key roles include: " + "; ".join(roles) + ".")
+    n = int(line.rsplit("[", 1)[1].rstrip("]"))
+    cited = next(c for c in answer.citations if c.n == n)
+    assert cited.section == "Who to involve"
+    named = {s.text for s in answer.sentences if n in s.citations}
+    assert set(roles) <= named  # each name is checked against the passage like any quoted sentence
+    assert all(role in cited.text for role in roles) and "Legal officer, who can help navigate" in cited.quote
+
+
+def test_lists_are_read_with_the_line_that_introduces_them():
+    from assistant.extractive import item_name, passage_lists
+
+    text = (
+        "- Who: Procurement teams\n- What: Contract principles\n\n"
+        "Some criteria you may consider include:\n"
+        "- Problem fit, including a strong understanding of your need.\n"
+        "- Timeline: Establishing procurement timelines and milestones.\n"
+        "- Civil society organisations - Looking to identify new models.\n\n"
+        "#### You can also influence\n\n- Requirements\n- Vendor relationships\n"
+        "- Conduct targeted risk assessments and impact evaluations for specific use cases\n\n"
+        "Two items are not a list:\n- One thing\n- Another thing\n"
+    )
+    first, second = passage_lists(text, "Evaluation criteria")
+    assert first.lead == "Some criteria you may consider include:" and first.lead_quoted
+    assert first.names() == ["Problem fit", "Timeline", "Civil society organisations"]
+    assert second.line() == ("You can also influence: Requirements; Vendor relationships; "
+                             "Conduct targeted risk assessments and impact evaluations for specific use cases.")
+    opening = passage_lists("- Maintain records\n- Disclose limitations\n- Embed requirements", "Documentation")[0]
+    assert opening.line() == "Documentation: Maintain records; Disclose limitations; Embed requirements." and not opening.lead_quoted
+    assert item_name("- Legal officer, who can help navigate data.") == "Legal officer"
+    assert item_name("- A participant said this duplicates standard procurement work") == \
+        "A participant said this duplicates standard procurement work"  # no short name: the item stays whole
+
+
 def test_offline_answer_is_deterministic(mirror_assistant):
     question = "What should the contract say about who owns our data?"
     first, second = mirror_assistant.ask(question), mirror_assistant.ask(question)
