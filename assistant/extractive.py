@@ -18,12 +18,12 @@ to its colon, dash, or a comma before "who", "such as", "including" and the
 like; an item with no short name is quoted whole, and a list over 80 words is
 not quoted whole. Every name and the lead are verbatim text of the passage, so
 the citation check holds each of them to the passage like any sentence. A
-list is embedded (once, then cached) after its section's name, since its
-items are mostly nouns. On the gold set, key-point coverage rose 0.391 ->
-0.448 and answers citing the evidence 0.628 -> 0.667, answers no longer
-(mean 156 words); dev stayed at 0.527. (0.387 -> 0.391 came first from
-quoting case studies' "Who:" lines, which had been dropped with the chapters'
-"- Who: Procurement teams" audience lines.)
+list's vector is its sentences' stored vectors averaged (no model call). On
+the gold set, key-point coverage rose 0.391 -> 0.444 and answers citing the
+evidence 0.628 -> 0.667, answers no longer (mean 159 words); dev stayed at
+0.527 / 0.737. (0.387 -> 0.391 came first from quoting case studies' "Who:"
+lines, which had been dropped with the chapters' "- Who: Procurement teams"
+audience lines.)
 
 A word budget rather than a count of sentences: on the gold set, key-point
 coverage rose from 0.375-0.379 to 0.395 (dev 0.436 to 0.545) with answers no longer
@@ -36,8 +36,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.records import Answer, Citation, Sentence
-from ingest.sentences import sentence_spans
+from ingest.sentences import list_spans, sentence_spans
 from index.keyword import tokenize
 from index.search import Passage
 from index.sentences import SentenceVectors
@@ -60,7 +62,8 @@ class _List:
     lead_quoted: bool  # the lead is text of the passage (not only its section's name)
     items: list[str]
     start: int
-    starts: list[int] = field(default_factory=list)  # offsets of its lead and items in the passage
+    starts: list[int] = field(default_factory=list)  # offsets of its items in the passage
+    span: str = ""  # its items as they stand in the passage: ingest stored a vector for this text
 
     def names(self) -> list[str]:
         return [item_name(t) for t in self.items]
@@ -83,7 +86,6 @@ class _Candidate:
     weight: float = 1.0  # below 1 for sentences of reading lists
     of_list: _List | None = None  # the list it is an item of, or (is_list) the list itself
     is_list: bool = False  # a whole list, quoted by its items' names
-    embed_text: str = ""  # what it is embedded as, when not its text (a list follows its section's name)
 
 
 class ExtractiveAnswerer:
@@ -104,7 +106,7 @@ class ExtractiveAnswerer:
         self.prefilter = prefilter
         self.rank_prior = 0.25  # how much a sentence gains from its passage ranking high
         self.similarity = 0.7  # the embedding's share of the re-score (the rest: the lexical score above)
-        self.list_weight = 1.2  # a whole list's score against a sentence's (see `answer`)
+        self.list_weight = 1.0  # a whole list's score against a sentence's (see `answer`)
         self.list_words = 80  # a longer list is not quoted whole (its items may be, one by one)
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
@@ -130,11 +132,19 @@ class ExtractiveAnswerer:
             for block in blocks:
                 if block.words() > self.list_words:
                     continue  # too long to quote whole: its items may still be quoted on their own
-                context = f"{leaf}: " if leaf and leaf != block.lead else ""
+                context = leaf if leaf != block.lead else ""
                 terms = frozenset(tokenize(" ".join([context, block.lead, *block.items])))
                 lists.append(_Candidate(i, block.start, block.line(), terms, weight * (lexical(terms) + prior), weight,
-                                        of_list=block, is_list=True, embed_text=context + block.line()))
+                                        of_list=block, is_list=True))
         return sentences, lists
+
+    def _list_vector(self, block: _List) -> np.ndarray:
+        """A list's vector: its sentences' stored vectors averaged, weighted by length (the model's token
+        vectors averaged over the whole list, which ingest could store, did no better: 0.444 on gold)."""
+        texts = [block.span[s:e] for s, e in sentence_spans(block.span)]
+        weights = np.array([len(t.split()) for t in texts], dtype=np.float32)
+        v = (self.sentences.vectors(texts) * weights[:, None]).sum(axis=0)
+        return v / max(float(np.linalg.norm(v)), 1e-12)
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Best sentences (or lists) first, within the word budget.
@@ -151,19 +161,22 @@ class ExtractiveAnswerer:
         (0.407 / 0.527, 20 more words an answer); 6 or 7 sentences
         (0.399 / 0.473, 0.415 / 0.473, 24 and 43 more words).
 
-        Lists (measured with them, gold / dev): embedded without their
-        section's name 0.419 / 0.527; list weight 1.0, 1.1, 1.3, 1.6 against
-        1.2 (0.448 / 0.527): 0.427, 0.440, 0.431, 0.431 / 0.527, 0.527, 0.473,
-        0.382; lists up to 60 or 130 words 0.440, 0.452 (80 kept: readable); quoting a list whole only when two of
-        its lines are among the best sentences 0.403 / 0.491; adding each
-        sentence's similarity to its passage's centre (weights 0.1-0.3):
-        0.407-0.440 / 0.491-0.509.
+        Lists (measured with them, gold / dev key points; 0.444 / 0.527 as
+        set): list weight 0.9, 1.1 0.403, 0.444 / 0.527, 0.527; a list
+        embedded when asked, as its section's name and the quoted line, at
+        weights 1.0-1.3: 0.427-0.452 / 0.473-0.527, or as its items' text
+        0.460 / 0.527, each up to 250 ms more at p95; lists up to 60 or 130
+        words 0.440, 0.452 (80 kept: readable); quoting a list whole only
+        when two of its lines are among the best sentences 0.403 / 0.491;
+        adding each sentence's similarity to its passage's centre (weights
+        0.1-0.3): 0.407-0.440 / 0.491-0.509.
         """
         sentences, lists = self.candidates(question, passages)
         candidates = sorted(sentences, key=lambda c: -c.score)[: self.prefilter] + lists
         if candidates and self.embedder is not None:
             q = self.embedder.embed_query(question)
-            vectors = self.sentences.vectors([c.embed_text or c.text for c in candidates])
+            top = candidates[: len(candidates) - len(lists)]
+            vectors = list(self.sentences.vectors([c.text for c in top])) + [self._list_vector(c.of_list) for c in lists]
             w = self.similarity
             for c, v in zip(candidates, vectors):
                 c.score = c.weight * w * float(v @ q) + (1 - w) * c.score
@@ -237,41 +250,28 @@ def item_name(item: str) -> str:
 
 
 def passage_lists(text: str, section: str = "") -> list[_List]:
-    """The passage's bulleted lists of 3 items or more, each with the line before it when that line introduces it
-    (a heading, or a sentence ending with a colon); a list that opens the passage is introduced by its section."""
-    lists: list[_List] = []
-    current: _List | None = None
-    previous: tuple[int, str] | None = None
-    offset = 0
-    for raw in text.split("\n"):
-        start, line = offset, raw.strip()
-        start += len(raw) - len(raw.lstrip())
-        offset += len(raw) + 1
-        if not line:
+    """The passage's bulleted lists of 3 items or more (ingest/sentences.py finds them), each with the line
+    before it when that line introduces it (a heading, or a sentence ending with a colon); a list that opens
+    the passage is introduced by its section. Chapters' audience lines ("- Who: ...") are not items."""
+    out = []
+    for spans in list_spans(text):
+        items = [(s, e) for s, e in spans if not _METADATA_LINE.match(text[s:e])]
+        if len(items) < 3:
             continue
-        if _BULLET.match(line) and not _METADATA_LINE.match(line):
-            if current is None:
-                lead, quoted, lead_start = "", False, None
-                if previous is None:
-                    lead = section
-                elif _HEADING.match(previous[1]):
-                    lead, quoted, lead_start = _HEADING.sub("", previous[1]).strip(), True, previous[0]
-                elif previous[1].endswith(":"):
-                    s, _ = sentence_spans(previous[1])[-1]
-                    lead, quoted, lead_start = previous[1][s:], True, previous[0] + s
-                current = _List(lead, quoted, [], start)
-                if lead_start is not None:
-                    current.starts.append(lead_start)
-            s, e = sentence_spans(line)[0]
-            current.items.append(line[s:e])
-            current.starts.append(start)
-        elif current is not None:
-            lists.append(current)
-            current = None
-        previous = (start, line)
-    if current is not None:
-        lists.append(current)
-    return [block for block in lists if len(block.items) >= 3]
+        first = items[0][0]
+        before = text[: spans[0][0]].rstrip()
+        previous = before[before.rfind("\n") + 1 :].strip()
+        lead, quoted = "", False
+        if not before:
+            lead = section
+        elif _HEADING.match(previous):
+            lead, quoted = _HEADING.sub("", previous).strip(), True
+        elif previous.endswith(":"):
+            s, _ = sentence_spans(previous)[-1]
+            lead, quoted = previous[s:], True
+        names = [text[s:e][: sentence_spans(text[s:e])[0][1]] for s, e in items]
+        out.append(_List(lead, quoted, names, first, [s for s, _ in items], text[spans[0][0] : spans[-1][1]]))
+    return out
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:

@@ -32,6 +32,30 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_ITEM = re.compile(r"[ \t]*(?:[-•*]|\d{1,2}[.)])[ \t]+\S")
+
+
+def list_spans(text: str, min_items: int = 3) -> list[list[tuple[int, int]]]:
+    """The bulleted lists of `text`, each as the (start, end) of its item lines: lines that open
+    with a bullet, one after another or parted by blank lines. Shorter lists are left out."""
+    lists: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    offset = 0
+    for raw in text.split("\n"):
+        start, offset = offset, offset + len(raw) + 1
+        if not raw.strip():
+            continue
+        if _ITEM.match(raw):
+            current.append((start + len(raw) - len(raw.lstrip()), start + len(raw.rstrip())))
+            continue
+        if len(current) >= min_items:
+            lists.append(current)
+        current = []
+    if len(current) >= min_items:
+        lists.append(current)
+    return lists
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of `text`."""
     return [text[s:e] for s, e in sentence_spans(text)]
