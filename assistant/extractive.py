@@ -50,6 +50,8 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+")
 # where a list item's name ends: "Timeline: Establishing ...", "Legal officer, who can ...", "Performance, to enable ..."
 _NAME_END = re.compile(
     r":\s|\s[-–—]\s|,\s+(?=(?:such as|including|like|to|for example|e\.g\.|which|who|whose|where|or|so|that|as|with)\b)", re.I)
+# a sentence that leans on the one before it, meaningless once that one is left out
+_LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|however|also|both|each|that)\b", re.I)
 # sections that point elsewhere (reading lists) rather than give guidance: their sentences answer last
 _POINTERS = re.compile(r"\b(resources?|further reading|references|read more|useful links|bibliography)\b", re.I)
 
@@ -62,15 +64,18 @@ class _List:
     lead_quoted: bool  # the lead is text of the passage (not only its section's name)
     items: list[str]
     start: int
-    starts: list[int] = field(default_factory=list)  # offsets of its items in the passage
+    ranges: list[tuple[int, int]] = field(default_factory=list)  # where its items are in the passage
     span: str = ""  # its items as they stand in the passage: ingest stored a vector for this text
 
     def names(self) -> list[str]:
         return [item_name(t) for t in self.items]
 
     def line(self) -> str:
-        lead = self.lead.rstrip(":").rstrip()
-        return (f"{lead}: " if lead else "") + "; ".join(self.names()) + "."
+        """The quoted line: the lead (a section's name is left to the answer's "From" label) and the names."""
+        lead = self.lead.strip() if self.lead_quoted else ""
+        if lead and not lead.endswith((":", "?", "…", "...")):
+            lead += ":"
+        return (f"{lead} " if lead else "") + "; ".join(self.names()) + "."
 
     def words(self) -> int:
         return len(self.line().split())
@@ -84,7 +89,8 @@ class _Candidate:
     terms: frozenset[str]
     score: float = 0.0
     weight: float = 1.0  # below 1 for sentences of reading lists
-    of_list: _List | None = None  # the list it is an item of, or (is_list) the list itself
+    of_list: _List | None = None  # the list it is part of, or (is_list) the list itself
+    item: bool = False  # the first sentence of one of of_list's items (its name comes from it)
     is_list: bool = False  # a whole list, quoted by its items' names
 
 
@@ -121,19 +127,20 @@ class ExtractiveAnswerer:
             weight = 0.5 if _POINTERS.search(leaf) else 1.0
             prior = self.rank_prior / (i + 1)
             blocks = passage_lists(p.text, leaf)
-            member = {start: block for block in blocks for start in block.starts}
+            member = lambda at: next((b for b in blocks if any(s <= at < e for s, e in b.ranges)), None)  # noqa: E731
             for s, e in sentence_spans(p.text):
                 text = p.text[s:e].strip()
                 if len(text.split()) < 5 or _METADATA_LINE.match(text) or text.endswith(":") or _HEADING.match(text):
                     continue
                 terms = frozenset(tokenize(text))
+                block = member(s)
                 sentences.append(_Candidate(i, s, text, terms, weight * (lexical(terms) + prior), weight,
-                                            of_list=member.get(s)))
+                                            of_list=block, item=block is not None and any(s == a for a, _ in block.ranges)))
             for block in blocks:
                 if block.words() > self.list_words:
                     continue  # too long to quote whole: its items may still be quoted on their own
                 context = leaf if leaf != block.lead else ""
-                terms = frozenset(tokenize(" ".join([context, block.lead, *block.items])))
+                terms = frozenset(tokenize(" ".join([context, block.lead, *block.names()])))  # what is quoted
                 lists.append(_Candidate(i, block.start, block.line(), terms, weight * (lexical(terms) + prior), weight,
                                         of_list=block, is_list=True))
         return sentences, lists
@@ -192,10 +199,12 @@ class ExtractiveAnswerer:
                 break
             if per.get(c.passage, 0) >= self.per_passage:
                 continue
-            # a list's items quoted on their own give way to the whole list, and are not repeated after it
-            if not c.is_list and any(o.is_list and o.of_list is c.of_list for o in chosen if c.of_list is not None):
-                continue
-            listed = [o for o in chosen if c.is_list and o.of_list is c.of_list]
+            # a list's items quoted on their own give way to the whole list, and are not repeated after it; a
+            # detail of an item may follow the list unless it leans on the item it came from ("They ...")
+            if c.of_list is not None and not c.is_list and any(o.is_list and o.of_list is c.of_list for o in chosen):
+                if c.item or _LEANING.match(c.text):
+                    continue
+            listed = [o for o in chosen if c.is_list and o.item and o.of_list is c.of_list]
             if any(_jaccard(c.terms, o.terms) > 0.5 for o in chosen if o not in listed):
                 continue
             n = len(c.text.split()) - sum(len(o.text.split()) for o in listed)
@@ -250,27 +259,36 @@ def item_name(item: str) -> str:
 
 
 def passage_lists(text: str, section: str = "") -> list[_List]:
-    """The passage's bulleted lists of 3 items or more (ingest/sentences.py finds them), each with the line
-    before it when that line introduces it (a heading, or a sentence ending with a colon); a list that opens
-    the passage is introduced by its section. Chapters' audience lines ("- Who: ...") are not items."""
+    """The passage's bulleted lists (ingest/sentences.py finds them) that can be quoted whole: 3 items or
+    more, each with a short name (12 words at most, with letters), introduced by the line before (a heading,
+    or a sentence ending with a colon) or, opening the passage, by its section. Lists no line introduces
+    and reading lists ("Resources", "Additional resources include:") are left to their sentences.
+    Chapters' audience lines ("- Who: ...") are not items."""
     out = []
     for spans in list_spans(text):
         items = [(s, e) for s, e in spans if not _METADATA_LINE.match(text[s:e])]
         if len(items) < 3:
             continue
-        first = items[0][0]
         before = text[: spans[0][0]].rstrip()
         previous = before[before.rfind("\n") + 1 :].strip()
-        lead, quoted = "", False
         if not before:
-            lead = section
+            lead, quoted = section, False
         elif _HEADING.match(previous):
             lead, quoted = _HEADING.sub("", previous).strip(), True
         elif previous.endswith(":"):
-            s, _ = sentence_spans(previous)[-1]
-            lead, quoted = previous[s:], True
-        names = [text[s:e][: sentence_spans(text[s:e])[0][1]] for s, e in items]
-        out.append(_List(lead, quoted, names, first, [s for s, _ in items], text[spans[0][0] : spans[-1][1]]))
+            lead, quoted = previous[sentence_spans(previous)[-1][0] :], True
+        else:
+            continue
+        if _POINTERS.search(lead):
+            continue
+        firsts = []
+        for s, e in items:
+            s += len(_BULLET.match(text[s:e]).group(0))
+            firsts.append(text[s : s + sentence_spans(text[s:e])[0][1]])
+        names = [item_name(f) for f in firsts]
+        if any(len(n.split()) > 16 or not re.search(r"[^\W\d_]", n) for n in names):
+            continue
+        out.append(_List(lead, quoted, firsts, items[0][0], items, text[spans[0][0] : spans[-1][1]]))
     return out
 
 

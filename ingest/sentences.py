@@ -36,21 +36,27 @@ _ITEM = re.compile(r"[ \t]*(?:[-•*]|\d{1,2}[.)])[ \t]+\S")
 
 
 def list_spans(text: str, min_items: int = 3) -> list[list[tuple[int, int]]]:
-    """The bulleted lists of `text`, each as the (start, end) of its item lines: lines that open
-    with a bullet, one after another or parted by blank lines. Shorter lists are left out."""
+    """The bulleted lists of `text`, each as the (start, end) of its items: lines that open with a
+    bullet, one after another or parted by blank lines; a plain line right under an item (no blank
+    line between, not a heading) continues it, as in Markdown. Shorter lists are left out."""
     lists: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
-    offset = 0
+    offset, blank = 0, True
     for raw in text.split("\n"):
         start, offset = offset, offset + len(raw) + 1
         if not raw.strip():
+            blank = True
             continue
+        end = start + len(raw.rstrip())
         if _ITEM.match(raw):
-            current.append((start + len(raw) - len(raw.lstrip()), start + len(raw.rstrip())))
-            continue
-        if len(current) >= min_items:
-            lists.append(current)
-        current = []
+            current.append((start + len(raw) - len(raw.lstrip()), end))
+        elif current and not blank and not raw.lstrip().startswith("#"):
+            current[-1] = (current[-1][0], end)
+        else:
+            if len(current) >= min_items:
+                lists.append(current)
+            current = []
+        blank = False
     if len(current) >= min_items:
         lists.append(current)
     return lists
