@@ -3,11 +3,12 @@
 Checks, in order, each with a one-line reason the user sees:
 - requests that are not questions about the guidance: instructions to the
   assistant (prompt injection), writing or coding tasks, product picks;
-- questions asking for a figure (price, threshold, penalty, deadline) that no
-  retrieved passage gives, which is how country-specific legal and vendor
-  pricing questions show up;
-- a premise ("Since the guide says you must always build in-house...") that no
-  retrieved passage supports;
+- questions asking for a figure (price, threshold, penalty, deadline, the date
+  a law applies from) that no retrieved passage gives, which is how
+  country-specific legal and vendor pricing questions show up;
+- a premise ("Since the guide says you must always build in-house...", "The
+  case study says it was worth $77 million...") that no retrieved passage
+  supports, or that puts a number in the guidance's mouth that it never states;
 - retrieval that found nothing close (the best passage's cosine similarity
   under `min_similarity`).
 """
@@ -25,11 +26,15 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|rules?|prompt|guidelines|citation)"
     r"|\b(system prompt|developer mode|debug mode|jailbreak)\b|^\W*(system|assistant)\s*[:>]"
     r"|\b(reveal|print|output|show|repeat)\b[^.?!]{0,30}\b(prompt|instructions|index|documents you)"
-    r"|\bdo what it says\b|\bsigned as\b|\bcertify(ing)?\b",
+    r"|\bdo what it says\b|\bsigned as\b|\bcertify(ing)?\b"
+    r"|\b(ignore|disregard|forget)\b[^.?!]{0,20}\b(corpus|sources?|guidance|context|documents|passages)\b"
+    r"|\b(from|using) your own knowledge\b|\bwithout (any )?(citations?|sources)\b|\badmin(istrator)? (note|mode|override)\b"
+    r"|\byou are (now )?(authori[sz]ed|allowed|permitted)\b|<!--",
     re.I | re.M,
 )
 _TASK = re.compile(
-    r"\b(write|draft|compose|generate)\b[^.?!]{0,30}\b(post|tweet|poem|email|essay|story|code|script|statement)\b"
+    r"\b(write|draft|compose|generate)\b[^.?!]{0,40}\b(post|tweet|poem|e-?mail|essay|story|code|script|statement|letter"
+    r"|memo|speech|press release|job (ad|advert|description)|cover letter|newsletter)s?\b"
     r"|\b(training|python|sql|javascript) code\b|\brecipe\b|\btranslate\b|\bfix (it|my|this|the error)\b|\bdebug\b",
     re.I,
 )
@@ -40,19 +45,29 @@ _PRODUCT_PICK = re.compile(
 )
 _MONEY_ASK = re.compile(
     r"\bhow much\b(?=[^?]*\b(cost|costs|charge|charged|pay|paid|spend|budget|per)\b)|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
-    r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b",
+    r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b"
+    r"|\b(above|over|under|below|at|from) what (dollar |euro |pound )?(value|amount|sum|level|figure)\b"
+    r"|\bwhat (dollar|euro|pound) (value|amount|figure)\b",
     re.I,
 )
 _TIME_ASK = re.compile(r"\bminimum number of (days|weeks)\b|\bhow many (days|weeks|months)\b|\bdeadline\b", re.I)
+_DATE_ASK = re.compile(
+    r"\b(from|by|on|since|until) what date\b|\bwhat date\b|\bwhen (do|does|did|will)\b[^?]{0,80}\b(come|came) into force\b"
+    r"|\bwhen (do|does|will)\b[^?]{0,80}\b(start|begin) (to )?apply(ing)?\b|\b(enter|entered|take|took) (into force|effect)\b",
+    re.I,
+)
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november"
+                   r"|december)\b", re.I)
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _MONEY = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(pounds|euros|dollars|usd|eur|gbp|million|billion)\b", re.I)
 _DURATION = re.compile(r"\b\d+\s?(days|weeks|months)\b", re.I)
 _CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)
-_SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document)"
+_SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document|case stud(y|ies)|playbook|section|example)"
 _REPORTING = r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?)"
 _PREMISE = re.compile(
     rf"^\s*(since|given that)\s+(?P<premise>[^,?]{{12,}}?)\s*,"
     rf"|^\s*(as|because)\s+(?P<premise2>[^,?]*\b{_SOURCE}\b[^,?]*\b{_REPORTING}\b[^,?]{{8,}}?)\s*,"
-    rf"|^\s*(?P<premise3>(the|our|this)\s[^,?]{{0,60}}\b{_SOURCE}\b[^,?]{{0,30}}\b{_REPORTING}\b[^,?]{{8,}}?)\s*(,|\s[—–-]\s|\bso\b)",
+    rf"|^\s*(?P<premise3>(the|our|this)\s[^,?]{{0,60}}\b{_SOURCE}\b[^,?]{{0,30}}\b{_REPORTING}\b[^,?]{{8,}}?)\s*(,|\s[—–-]\s|\bso\b|\.\s)",
     re.I,
 )
 
@@ -101,11 +116,11 @@ class RefusalPolicy:
             return Verdict(True, "The guidance does not cover this.", nearest)
         if (_MONEY_ASK.search(question) and not _gives_figure(question, passages, _MONEY)) or (
             _TIME_ASK.search(question) and not _gives_figure(question, passages, _DURATION)
-        ):
+        ) or (_DATE_ASK.search(question) and not _gives_figure(question, passages, _DATE)):
             return Verdict(
                 True,
-                "The guidance does not give that figure: it does not set prices, legal thresholds or penalties for any "
-                "particular country or product. Check your own procurement rules or the vendor.",
+                "The guidance does not give that figure: it does not set prices, legal thresholds, penalties or the dates "
+                "laws apply from for any particular country or product. Check your own procurement rules or the vendor.",
                 nearest,
             )
         match = _PREMISE.search(question)
@@ -113,7 +128,8 @@ class RefusalPolicy:
             premise = match.group("premise") or match.group("premise2") or match.group("premise3")
             premise = _CLAIM.sub("", premise, count=1) or premise
             support = max((self.judge.support(premise, p.text) for p in passages), default=0.0)
-            if support < self.premise_support:
+            stated = {n for p in passages for n in _NUMBER.findall(p.text)}
+            if support < self.premise_support or set(_NUMBER.findall(premise)) - stated:  # a figure it never gives
                 return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
         return Verdict(False, "", nearest)
 
