@@ -12,6 +12,7 @@ from ingest.clean import inline
 
 GOLD = Path(__file__).with_name("gold.jsonl")
 DEV = Path(__file__).with_name("dev.jsonl")
+HOLDOUT = Path(__file__).with_name("holdout.jsonl")  # written after tuning, without running the assistant
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific")
 
 
