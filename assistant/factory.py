@@ -34,6 +34,16 @@ def idf_of(index: Index):
     return idf
 
 
+def known_to(index: Index):
+    """Whether a stemmed word occurs anywhere in the indexed guidance (every word counts before there is an index)."""
+
+    def known(term: str) -> bool:
+        keyword = index.keyword()
+        return keyword.knows(term) if keyword is not None else True
+
+    return known
+
+
 def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None):
     if settings.llm_base_url:
         from assistant.llm import LLMAnswerer
@@ -49,7 +59,7 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
     return Assistant(
         Searcher(index, mode=settings.search_mode),
         answerer or build_answerer(settings, index, sentences),
-        policy=RefusalPolicy(judge),
+        policy=RefusalPolicy(judge, known=known_to(index)),
         judge=judge,
         top_k=settings.top_k,
     )

@@ -29,30 +29,44 @@ _INSTRUCTION = re.compile(
     r"|\bdo what it says\b|\bsigned as\b|\bcertify(ing)?\b"
     r"|\b(ignore|disregard|forget)\b[^.?!]{0,20}\b(corpus|sources?|guidance|context|documents|passages)\b"
     r"|\b(from|using) your own knowledge\b|\bwithout (any )?(citations?|sources)\b|\badmin(istrator)? (note|mode|override)\b"
-    r"|\byou are (now )?(authori[sz]ed|allowed|permitted)\b|<!--",
+    r"|\byou are (now )?(authori[sz]ed|allowed|permitted)\b|<!--"
+    r"|\blet'?s play a game\b|\b(stay|remain) in character\b|\bpretend (to be|you are|you're)\b|\brole-?play\b"
+    r"|\byou are (now )?['\"‘“]?[\w-]+['\"’”]?,? an? (assistant|ai|bot|chatbot|model)\b|\bno (source|citation)s?\b[^.?!]{0,20}\brules?\b"
+    r"|\bnew instructions\b|\bnever refuse\b|\btakes? priority over\b"
+    r"|</?\s*(documents?|context|passages?|system|instructions?)\s*>|\[\s*(system|admin|developer|assistant)\s*\]"
+    r"|<<\s*/?\s*(admin|system|sys|inst)\s*>>|\bcitations?\s*[:=]\s*(off|false|none|no|0)\b|\boverride\w*\s*[:=]",
     re.I | re.M,
 )
 _TASK = re.compile(
     r"\b(write|draft|compose|generate)\b[^.?!]{0,40}\b(post|tweet|poem|e-?mail|essay|story|code|script|statement|letter"
-    r"|memo|speech|press release|job (ad|advert|description)|cover letter|newsletter)s?\b"
+    r"|memo|speech|press release|job (ad|advert|description)|cover letter|newsletter|haiku|limerick|song|joke|rap|slogan"
+    r"|caption|invitation|card)s?\b"
     r"|\b(training|python|sql|javascript) code\b|\brecipe\b|\btranslate\b|\bfix (it|my|this|the error)\b|\bdebug\b",
     re.I,
 )
 _PRODUCT_PICK = re.compile(
     r"\b(just )?recommend (one|a (product|tool|vendor|supplier))\b|\bwhich (product|tool|vendor|supplier|is cheaper)\b"
-    r"|\bwhich is (better|cheaper)\b",
+    r"|\bwhich is (better|cheaper)\b"
+    r"|\bwhich\b[^?]{0,30}\b(platform|product|tool|vendor|supplier|model|chatbot|llm|provider)s?\b[^?]{0,40}"
+    r"\b(best|better|cheapest|fastest|top|most accurate)\b",
     re.I,
 )
 _MONEY_ASK = re.compile(
     r"\bhow much\b(?=[^?]*\b(cost|costs|charge|charged|pay|paid|spend|budget|per)\b)|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
     r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b"
     r"|\b(above|over|under|below|at|from) what (dollar |euro |pound )?(value|amount|sum|level|figure)\b"
-    r"|\bwhat (dollar|euro|pound) (value|amount|figure)\b",
+    r"|\bwhat (dollar|euro|pound) (value|amount|figure)\b|\b(above|over|under|below) which\b"
+    r"|\b(limit|cap|ceiling|cut-?off)\b[^?]{0,40}\b(above|over|under|below|for|before)\b"
+    r"|\bwhat (would|will|does|do|did)\b[^?]{0,40}\bcost\b",
     re.I,
 )
-_TIME_ASK = re.compile(r"\bminimum number of (days|weeks)\b|\bhow many (days|weeks|months)\b|\bdeadline\b", re.I)
+_TIME_ASK = re.compile(
+    r"\bminimum number of (days|weeks)\b|\bhow many (working |calendar |business )?(days|weeks|months|years)\b|\bdeadline\b"
+    r"|\bhow long (must|do|does|should|are|is|have)\b[^?]{0,60}\b(keep|retain|store|hold|archive)\b",
+    re.I,
+)
 _DATE_ASK = re.compile(
-    r"\b(from|by|on|since|until) what date\b|\bwhat date\b|\bwhen (do|does|did|will)\b[^?]{0,80}\b(come|came) into force\b"
+    r"\b(from|by|on|since|until) what date\b|\bwhat date\b|\bby when\b|\b(what|which) year\b|\bwhen (do|does|did|will)\b[^?]{0,80}\b(come|came) into force\b"
     r"|\bwhen (do|does|will)\b[^?]{0,80}\b(start|begin) (to )?apply(ing)?\b|\b(enter|entered|take|took) (into force|effect)\b",
     re.I,
 )
@@ -63,7 +77,21 @@ _MONEY = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(pounds|euros|dollars|usd|eur|gb
 _DURATION = re.compile(r"\b\d+\s?(days|weeks|months)\b", re.I)
 _CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)
 _SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document|case stud(y|ies)|playbook|section|example)"
-_REPORTING = r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?)"
+_REPORTING = (r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?|tells|advises|claims"
+              r"|wants|urges|insists|argues)")
+_NAMED = re.compile(r"['\"‘“]([^'\"’”]{2,40})['\"’”]|(?<=\w )([A-Z][\w-]+)")  # quoted, or capitalised mid-sentence
+_ACCORDING = re.compile(rf"^\s*(according to|per|in)\s+(the\s+)?[^,]{{0,40}}\b({_SOURCE})\b[^,]{{0,30}},\s*(?P<claim>[^?]{{8,}})", re.I)
+# a sentence that asks for something rather than states it ("Explain why the guide is so cautious...")
+_REQUEST = re.compile(r"^\W*(please\s+)?(explain|summari[sz]e|list|tell|describe|give|show|outline|compare|help|what|how|why|when"
+                      r"|where|who|which|does|do|is|are|can|could|should|would|will)\b", re.I)
+_MYTH = re.compile(r"^\s*myths?\s*[:-]\s*", re.I)
+_NEGATION = re.compile(
+    r"\b(not|never|no|none|nothing|neither|nor|without)\b|n['’]t\b|\bun(?!der|til|iqu|ion|it|iv|les)[a-z]{3,}", re.I)
+_ATTRIBUTED = re.compile(
+    rf"\b({_SOURCE}|principle \d+)\b[^.?!]{{0,40}}\b(says?|states?|recommends?|suggests?|requires?|lists?|includes?|calls?"
+    rf"|names?|mentions?|argues?|tells?|advises?|claims?|wants?|urges?|is|are|was|were|has|have)\b",
+    re.I,
+)
 _PREMISE = re.compile(
     rf"^\s*(since|given that)\s+(?P<premise>[^,?]{{12,}}?)\s*,"
     rf"|^\s*(as|because)\s+(?P<premise2>[^,?]*\b{_SOURCE}\b[^,?]*\b{_REPORTING}\b[^,?]{{8,}}?)\s*,"
@@ -96,10 +124,12 @@ def nearest_topics(passages: list[Passage], n: int = 3) -> list[str]:
 class RefusalPolicy:
     """Applies the checks above; `judge` scores premise support (see assistant/verify.py)."""
 
-    def __init__(self, judge, min_similarity: float = 0.36, premise_support: float = 0.75):
+    def __init__(self, judge, min_similarity: float = 0.36, premise_support: float = 0.6, known=None):
         self.judge = judge
+        self.known = known or (lambda term: True)  # stemmed word -> does the guidance use it anywhere
         self.min_similarity = min_similarity
         self.premise_support = premise_support
+        self.myth_support = 0.6  # a premise this close to a myth the guidance names is about that myth
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
         nearest = nearest_topics(passages)
@@ -123,15 +153,47 @@ class RefusalPolicy:
                 "laws apply from for any particular country or product. Check your own procurement rules or the vendor.",
                 nearest,
             )
-        match = _PREMISE.search(question)
-        if match:
-            premise = match.group("premise") or match.group("premise2") or match.group("premise3")
-            premise = _CLAIM.sub("", premise, count=1) or premise
-            support = max((self.judge.support(premise, p.text) for p in passages), default=0.0)
-            stated = {n for p in passages for n in _NUMBER.findall(p.text)}
-            if support < self.premise_support or set(_NUMBER.findall(premise)) - stated:  # a figure it never gives
-                return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
+        # a heading is guidance too, except a myth's ("Myth: Open source AI is always safer"): the guidance rejects it
+        headings = [p.section.split(" > ")[-1] for p in passages]
+        myths = [_MYTH.sub("", h).strip(" \"“”") for h in headings if _MYTH.match(h)]
+        texts = [p.text if _MYTH.match(h) else f"{h}\n{p.text}" for h, p in zip(headings, passages)]
+        stated = {n for text in texts for n in _NUMBER.findall(text)}
+        for premise in _premises(question):
+            score, myth = max(((self.judge.support(premise, m), m) for m in myths), default=(0.0, ""))
+            if score >= self.myth_support:  # about the myth it matches best
+                if _negated(premise) == _negated(myth):
+                    return Verdict(True, f"The guidance calls that a myth: “{myth}”", nearest)
+                # the premise denies the myth, as the guidance does
+            else:
+                support = max((self.judge.support(premise, text) for text in texts), default=0.0)
+                named = [t for quoted, capital in _NAMED.findall(premise) for t in tokenize(quoted or capital)]
+                if (support < self.premise_support or set(_NUMBER.findall(premise)) - stated  # or a figure it never gives
+                        or not all(self.known(t) for t in named)):  # or a name it never uses ("Principle 4, 'Prosperity'")
+                    return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
         return Verdict(False, "", nearest)
+
+
+def _negated(text: str) -> bool:
+    return len(_NEGATION.findall(text)) % 2 == 1
+
+
+def _premises(question: str) -> list[str]:
+    """What the question takes the guidance to say: a "Since the guide says X," clause, and any statement
+    (not a question) that has the guidance say or be something ("The guide's three pathways are ...")."""
+    out = []
+    match = _PREMISE.search(question)
+    if match:
+        premise = match.group("premise") or match.group("premise2") or match.group("premise3")
+        out.append(_CLAIM.sub("", premise, count=1) or premise)
+    for s, e in sentence_spans(question):
+        sentence = question[s:e].strip()
+        according = _ACCORDING.match(sentence)
+        if according:
+            out.append(according.group("claim"))
+        elif (not sentence.endswith("?") and not _REQUEST.match(sentence) and _ATTRIBUTED.search(sentence)
+              and not (match and match.start() < e and s < match.end())):
+            out.append(sentence)
+    return out
 
 
 def _gives_figure(question: str, passages: list[Passage], figure: re.Pattern) -> bool:

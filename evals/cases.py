@@ -13,6 +13,8 @@ from ingest.clean import inline
 GOLD = Path(__file__).with_name("gold.jsonl")
 DEV = Path(__file__).with_name("dev.jsonl")
 HOLDOUT = Path(__file__).with_name("holdout.jsonl")  # written after tuning, without running the assistant
+HOLDOUT2 = Path(__file__).with_name("holdout2.jsonl")  # the same, later, refusal-heavy
+HOLDOUT3 = Path(__file__).with_name("holdout3.jsonl")
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific")
 
 

@@ -122,6 +122,10 @@ class KeywordIndex:
         indptr = self._scores["indptr"]
         return int(indptr[token]), int(indptr[token + 1])
 
+    def knows(self, term: str) -> bool:
+        """Whether a stemmed term occurs in any passage."""
+        return bool(self._postings(term))
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over the passages (unseen terms count as rare)."""
         span = self._postings(term)
