@@ -7,10 +7,22 @@ Checks, in order, each with a one-line reason the user sees:
   a law applies from) that no retrieved passage gives, which is how
   country-specific legal and vendor pricing questions show up;
 - a premise ("Since the guide says you must always build in-house...", "The
-  case study says it was worth $77 million...") that no retrieved passage
-  supports, or that puts a number in the guidance's mouth that it never states;
+  case study says it was worth $77 million...", or any statement that has the
+  guidance say or be something: "The guide's three pathways are buy, lease
+  and build.") that no retrieved passage or heading supports, that uses a
+  name the guidance never uses, or that puts a number in its mouth it never
+  states. A heading "Myth: X" is what the guidance rejects: a premise that
+  best matches it is refused as that myth when it repeats it, and let through
+  when it denies it ("aren't", "never", "unsafe");
 - retrieval that found nothing close (the best passage's cosine similarity
   under `min_similarity`).
+
+What it cannot do: tell a true paraphrase from a false claim when the words
+overlap (support is lexical + MiniLM, see assistant/verify.py), or notice a
+false presupposition inside a question ("Why did Camden let consultants write
+its charter?"). On three held-out sets written without running the assistant,
+first runs refused 3/8, 11/20 and 13/20 of the questions to refuse; each
+failure kind was then generalised here.
 """
 
 from __future__ import annotations
