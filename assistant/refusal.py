@@ -46,14 +46,23 @@ _INSTRUCTION = re.compile(
     r"|\byou are (now )?['\"‘“]?[\w-]+['\"’”]?,? an? (assistant|ai|bot|chatbot|model)\b|\bno (source|citation)s?\b[^.?!]{0,20}\brules?\b"
     r"|\bnew instructions\b|\bnever refuse\b|\btakes? priority over\b"
     r"|</?\s*(documents?|context|passages?|system|instructions?)\s*>|\[\s*(system|admin|developer|assistant)\s*\]"
-    r"|<<\s*/?\s*(admin|system|sys|inst)\s*>>|\bcitations?\s*[:=]\s*(off|false|none|no|0)\b|\boverride\w*\s*[:=]",
+    r"|<<\s*/?\s*(admin|system|sys|inst)\s*>>|\bcitations?\s*[:=]\s*(off|false|none|no|0)\b|\boverride\w*\s*[:=]"
+    r"|^\W*(user|human|ai|bot)\s*:|\bfrom now on\b|\b(api|secret) keys?\b|\bhidden (config\w*|settings|prompt|rules)\b"
+    r"|\b(earlier|previously|last time) you (said|agreed|confirmed|promised)\b|\bbase64\b|\bdecode (this|the following)\b"
+    r"|\bverbatim\b[^?]{0,40}\b(index|corpus|database|documents|passages|everything)\b"
+    r"|\b(dump|export)\b[^?]{0,30}\b(index|corpus|database|documents)\b",
     re.I | re.M,
 )
+# an encoded payload (base64-like: a long run of letters and digits in both cases)
+_ENCODED = re.compile(r"(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])\b[A-Za-z0-9+/]{24,}={0,2}")
+_LEET = str.maketrans("013457@$", "oieastas")
 _TASK = re.compile(
     r"\b(write|draft|compose|generate)\b[^.?!]{0,40}\b(post|tweet|poem|e-?mail|essay|story|code|script|statement|letter"
     r"|memo|speech|press release|job (ad|advert|description)|cover letter|newsletter|haiku|limerick|song|joke|rap|slogan"
     r"|caption|invitation|card)s?\b"
-    r"|\b(training|python|sql|javascript) code\b|\brecipe\b|\btranslate\b|\bfix (it|my|this|the error)\b|\bdebug\b",
+    r"|\b(training|python|sql|javascript) code\b|\brecipe\b|\btranslate\b|\bfix (it|my|this|the error)\b|\bdebug\b"
+    r"|\b(excel|spreadsheet|pivot table|vlookup|powerpoint)\b|\brestaurants?\b|\bweather\b|\bexchange rate\b"
+    r"|\bconvert\b[^?]{0,30}\b(currency|dollars|euros|pounds)\b|\b(flights?|hotels?)\b",
     re.I,
 )
 _PRODUCT_PICK = re.compile(
@@ -69,16 +78,17 @@ _MONEY_ASK = re.compile(
     r"|\b(above|over|under|below|at|from) what (dollar |euro |pound )?(value|amount|sum|level|figure)\b"
     r"|\bwhat (dollar|euro|pound) (value|amount|figure)\b|\b(above|over|under|below) which\b"
     r"|\b(limit|cap|ceiling|cut-?off)\b[^?]{0,40}\b(above|over|under|below|for|before)\b"
-    r"|\bwhat (would|will|does|do|did)\b[^?]{0,40}\bcost\b",
+    r"|\bwhat (would|will|does|do|did)\b[^?]{0,40}\bcost\b|\b(pricing|price) (plans?|tiers?)\b",
     re.I,
 )
 _TIME_ASK = re.compile(
     r"\bminimum number of (days|weeks)\b|\bhow many (working |calendar |business )?(days|weeks|months|years)\b|\bdeadline\b"
-    r"|\bhow long (must|do|does|should|are|is|have)\b[^?]{0,60}\b(keep|retain|store|hold|archive)\b",
+    r"|\bhow long (must|do|does|should|are|is|have)\b[^?]{0,60}\b(keep|retain|store|hold|archive)\b"
+    r"|\b(within|after|before|in) how (many|long)\b|\bretention period\b",
     re.I,
 )
 _DATE_ASK = re.compile(
-    r"\b(from|by|on|since|until) what date\b|\bwhat date\b|\bby when\b|\b(what|which) year\b|\bwhen (do|does|did|will)\b[^?]{0,80}\b(come|came) into force\b"
+    r"\b(from|by|on|since|until) what date\b|\bwhat date\b|\bby when\b|\b(what|which) year\b|\b(effective|commencement) date\b|\bwhen (do|does|did|will)\b[^?]{0,80}\b(come|came) into force\b"
     r"|\bwhen (do|does|will)\b[^?]{0,80}\b(start|begin) (to )?apply(ing)?\b|\b(enter|entered|take|took) (into force|effect)\b",
     re.I,
 )
@@ -96,6 +106,7 @@ _ACCORDING = re.compile(rf"^\s*(according to|per|in)\s+(the\s+)?[^,]{{0,40}}\b({
 # a sentence that asks for something rather than states it ("Explain why the guide is so cautious...")
 _REQUEST = re.compile(r"^\W*(please\s+)?(explain|summari[sz]e|list|tell|describe|give|show|outline|compare|help|what|how|why|when"
                       r"|where|who|which|does|do|is|are|can|could|should|would|will)\b", re.I)
+_TAG = re.compile(r",?\s*\b(right|correct|yes|no|true|isn'?t (it|that)|aren'?t they|don'?t they|doesn'?t it)\s*\?$", re.I)
 _MYTH = re.compile(r"^\s*myths?\s*[:-]\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|never|no|none|nothing|neither|nor|without)\b|n['’]t\b|\bun(?!der|til|iqu|ion|it|iv|les)[a-z]{3,}", re.I)
@@ -145,7 +156,7 @@ class RefusalPolicy:
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
         nearest = nearest_topics(passages)
-        if _INSTRUCTION.search(question):
+        if _INSTRUCTION.search(question) or _INSTRUCTION.search(question.translate(_LEET)) or _ENCODED.search(question):
             return Verdict(True, "I answer questions from the guidance; I don't follow instructions to change how I work.", nearest)
         if _TASK.search(question):
             return Verdict(True, "That is a task outside the guidance, which covers how to buy AI in the public sector.", nearest)
@@ -198,7 +209,7 @@ def _premises(question: str) -> list[str]:
         premise = match.group("premise") or match.group("premise2") or match.group("premise3")
         out.append(_CLAIM.sub("", premise, count=1) or premise)
     for s, e in sentence_spans(question):
-        sentence = question[s:e].strip()
+        sentence = _TAG.sub(".", question[s:e].strip())  # "The principles are twelve, right?" states something
         according = _ACCORDING.match(sentence)
         if according:
             out.append(according.group("claim"))
