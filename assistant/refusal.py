@@ -73,18 +73,19 @@ _PRODUCT_PICK = re.compile(
     re.I,
 )
 _MONEY_ASK = re.compile(
-    r"\bhow much\b(?=[^?]*\b(cost|costs|charge|charged|pay|paid|spend|budget|per)\b)|\bprice (per|of)\b|\bper (seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
+    r"\bhow much\b(?=[^?]*\b(cost|costs|charge|charged|pay|paid|spend|budget|per)\b)|\bprice (per|of)\b|\bper[- ](seat|user|month|million)\b|\bthreshold\b|\bpenalt(y|ies)\b|\bfines?\b"
     r"|\bcontract value\b|\b(in|how many) (pounds|euros|dollars)\b"
     r"|\b(above|over|under|below|at|from) what (dollar |euro |pound )?(value|amount|sum|level|figure)\b"
     r"|\bwhat (dollar|euro|pound) (value|amount|figure)\b|\b(above|over|under|below) which\b"
     r"|\b(limit|cap|ceiling|cut-?off)\b[^?]{0,40}\b(above|over|under|below|for|before)\b"
-    r"|\bwhat (would|will|does|do|did)\b[^?]{0,40}\bcost\b|\b(pricing|price) (plans?|tiers?)\b",
+    r"|\bwhat (would|will|does|did)\b[^?]{0,40}\bcost( us| me| them)?\s*\?|\b(pricing|price) (plans?|tiers?)\b"
+    r"|\b(monthly|annual|yearly|per[- ]user) (cost|price|fee)s?\b|\bcompare\b[^?]{0,30}\b(costs?|prices?|pricing)\b|\bdiscounts?\b",
     re.I,
 )
 _TIME_ASK = re.compile(
     r"\bminimum number of (days|weeks)\b|\bhow many (working |calendar |business )?(days|weeks|months|years)\b|\bdeadline\b"
     r"|\bhow long (must|do|does|should|are|is|have)\b[^?]{0,60}\b(keep|retain|store|hold|archive)\b"
-    r"|\b(within|after|before|in) how (many|long)\b|\bretention period\b",
+    r"|\b(within|after|before|in) how (many|long)\b|\b(notice|retention|standstill|cooling-off) period\b",
     re.I,
 )
 _DATE_ASK = re.compile(
@@ -102,11 +103,19 @@ _SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document|case 
 _REPORTING = (r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?|tells|advises|claims"
               r"|wants|urges|insists|argues)")
 _NAMED = re.compile(r"['\"‘“]([^'\"’”]{2,40})['\"’”]|(?<=\w )([A-Z][\w-]+)")  # quoted, or capitalised mid-sentence
-_ACCORDING = re.compile(rf"^\s*(according to|per|in)\s+(the\s+)?[^,]{{0,40}}\b({_SOURCE})\b[^,]{{0,30}},\s*(?P<claim>[^?]{{8,}})", re.I)
+_ACCORDING = re.compile(rf"^\s*according to\s+(the\s+)?[^,]{{0,40}}\b({_SOURCE})\b[^,]{{0,30}},\s*(?P<claim>[^?]{{8,}})", re.I)
 # a sentence that asks for something rather than states it ("Explain why the guide is so cautious...")
 _REQUEST = re.compile(r"^\W*(please\s+)?(explain|summari[sz]e|list|tell|describe|give|show|outline|compare|help|what|how|why|when"
                       r"|where|who|which|does|do|is|are|can|could|should|would|will)\b", re.I)
 _TAG = re.compile(r",?\s*\b(right|correct|yes|no|true|isn'?t (it|that)|aren'?t they|don'?t they|doesn'?t it)\s*\?$", re.I)
+# a named law, contract or code the question turns on ("Under the National Audit Act 1983, ...")
+_INSTRUMENT = re.compile(
+    r"\b(?i:under|according to|in line with|comply(ing)? with)\s+(?i:the\s+)?(?P<law>(?:[A-Z][\w'’.-]*\s+){0,6}"
+    r"(?:Act|Regulations?|Directive|Law|Code|Contract|Rules|Statute|Ordinance)\b(?:\s+\d{4})?)"
+)
+# "the World Bank wrote the guide", "the guide was written by the World Bank"
+_AUTHOR = re.compile(r"\b(?P<who>(?:[A-Z][\w&'’-]*\s+){0,4}[A-Z][\w&'’-]*)\s+(wrote|authored|published|produced)\b"
+                     r"|\b(written|authored|published|produced) by\s+(the\s+)?(?P<who2>(?:[A-Z][\w&'’-]*\s*){1,5})")
 _MYTH = re.compile(r"^\s*myths?\s*[:-]\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|never|no|none|nothing|neither|nor|without)\b|n['’]t\b|\bun(?!der|til|iqu|ion|it|iv|les)[a-z]{3,}", re.I)
@@ -176,6 +185,15 @@ class RefusalPolicy:
                 "laws apply from for any particular country or product. Check your own procurement rules or the vendor.",
                 nearest,
             )
+        seen = _plain(" ".join(p.text for p in passages))
+        law = _INSTRUMENT.search(question)
+        if law and _plain(law.group("law")) not in seen:
+            return Verdict(True, f"The guidance does not cover the {law.group('law').strip()} or what it requires.", nearest)
+        for quoted, _ in _NAMED.findall(question):
+            words = quoted.split()
+            if (len(words) >= 2 and all(w[:1].isupper() for w in words) and _plain(quoted) not in seen
+                    and not all(self.known(t) for t in tokenize(quoted))):
+                return Verdict(True, f"The guidance does not mention “{quoted}”.", nearest)
         # a heading is guidance too, except a myth's ("Myth: Open source AI is always safer"): the guidance rejects it
         headings = [p.section.split(" > ")[-1] for p in passages]
         myths = [_MYTH.sub("", h).strip(" \"“”") for h in headings if _MYTH.match(h)]
@@ -190,10 +208,21 @@ class RefusalPolicy:
             else:
                 support = max((self.judge.support(premise, text) for text in texts), default=0.0)
                 named = [t for quoted, capital in _NAMED.findall(premise) for t in tokenize(quoted or capital)]
+                author = _AUTHOR.search(premise)
                 if (support < self.premise_support or set(_NUMBER.findall(premise)) - stated  # or a figure it never gives
-                        or not all(self.known(t) for t in named)):  # or a name it never uses ("Principle 4, 'Prosperity'")
+                        or not all(self.known(t) for t in named)  # or a name it never uses ("Principle 4, 'Prosperity'")
+                        or (author and not _published_by(author.group("who") or author.group("who2"), passages))):  # or the wrong author
                     return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
         return Verdict(False, "", nearest)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _published_by(who: str, passages: list[Passage]) -> bool:
+    """Whether `who` (an organisation a premise says wrote something) publishes any of the passages."""
+    return any(_plain(who) in _plain(f"{p.publisher} {p.title}") for p in passages)
 
 
 def _negated(text: str) -> bool:
@@ -209,13 +238,15 @@ def _premises(question: str) -> list[str]:
         premise = match.group("premise") or match.group("premise2") or match.group("premise3")
         out.append(_CLAIM.sub("", premise, count=1) or premise)
     for s, e in sentence_spans(question):
-        sentence = _TAG.sub(".", question[s:e].strip())  # "The principles are twelve, right?" states something
+        sentence = question[s:e].strip()
         according = _ACCORDING.match(sentence)
-        if according:
+        if according and not _REQUEST.match(according.group("claim")):
             out.append(according.group("claim"))
-        elif (not sentence.endswith("?") and not _REQUEST.match(sentence) and _ATTRIBUTED.search(sentence)
-              and not (match and match.start() < e and s < match.end())):
-            out.append(sentence)
+        else:  # a statement, or one with a tag ("The principles are twelve, right?"; a myth the user holds is a question)
+            sentence = _TAG.sub("", sentence)
+            if (not sentence.endswith("?") and not _REQUEST.match(sentence) and _ATTRIBUTED.search(sentence)
+                    and not (match and match.start() < e and s < match.end())):
+                out.append(sentence)
     return out
 
 
