@@ -20,9 +20,9 @@ Checks, in order, each with a one-line reason the user sees:
 What it cannot do: tell a true paraphrase from a false claim when the words
 overlap (support is lexical + MiniLM, see assistant/verify.py), or notice a
 false presupposition inside a question ("Why did Camden let consultants write
-its charter?"). On three held-out sets written without running the assistant,
-first runs refused 3/8, 11/20 and 13/20 of the questions to refuse; each
-failure kind was then generalised here.
+its charter?"). On four held-out sets written without running the assistant,
+first runs refused 3/8, 11/20, 13/20 and 17/25 of the questions to refuse;
+each failure kind was then generalised here (README: Refusals).
 """
 
 from __future__ import annotations
