@@ -34,7 +34,7 @@ coverage rose from 0.375-0.379 to 0.395 (dev 0.436 to 0.545) with answers no lon
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,9 +63,12 @@ class _List:
     lead: str
     lead_quoted: bool  # the lead is text of the passage (not only its section's name)
     items: list[str]
-    start: int
-    ranges: list[tuple[int, int]] = field(default_factory=list)  # where its items are in the passage
-    span: str = ""  # its items as they stand in the passage: ingest stored a vector for this text
+    ranges: list[tuple[int, int]]  # where its items are in the passage
+    span: str  # its items as they stand in the passage
+
+    @property
+    def start(self) -> int:
+        return self.ranges[0][0]
 
     def names(self) -> list[str]:
         return [item_name(t) for t in self.items]
@@ -112,7 +115,6 @@ class ExtractiveAnswerer:
         self.prefilter = prefilter
         self.rank_prior = 0.25  # how much a sentence gains from its passage ranking high
         self.similarity = 0.7  # the embedding's share of the re-score (the rest: the lexical score above)
-        self.list_weight = 1.0  # a whole list's score against a sentence's (see `answer`)
         self.list_words = 80  # a longer list is not quoted whole (its items may be, one by one)
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
@@ -145,13 +147,20 @@ class ExtractiveAnswerer:
                                         of_list=block, is_list=True))
         return sentences, lists
 
-    def _list_vector(self, block: _List) -> np.ndarray:
-        """A list's vector: its sentences' stored vectors averaged, weighted by length (the model's token
-        vectors averaged over the whole list, which ingest could store, did no better: 0.444 on gold)."""
-        texts = [block.span[s:e] for s, e in sentence_spans(block.span)]
-        weights = np.array([len(t.split()) for t in texts], dtype=np.float32)
-        v = (self.sentences.vectors(texts) * weights[:, None]).sum(axis=0)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+    def _list_vectors(self, blocks: list[_List]) -> list[np.ndarray]:
+        """Each list's vector: its sentences' stored vectors averaged, weighted by length, in one lookup (the
+        model's token vectors averaged over the whole list, which ingest could store, did no better: 0.444)."""
+        texts = [[b.span[s:e] for s, e in sentence_spans(b.span)] for b in blocks]
+        flat = [t for group in texts for t in group]
+        if not flat:
+            return []
+        vectors, out, at = self.sentences.vectors(flat), [], 0
+        for group in texts:
+            weights = np.array([len(t.split()) for t in group], dtype=np.float32)
+            v = (vectors[at : at + len(group)] * weights[:, None]).sum(axis=0)
+            out.append(v / max(float(np.linalg.norm(v)), 1e-12))
+            at += len(group)
+        return out
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Best sentences (or lists) first, within the word budget.
@@ -169,7 +178,8 @@ class ExtractiveAnswerer:
         (0.399 / 0.473, 0.415 / 0.473, 24 and 43 more words).
 
         Lists (measured with them, gold / dev key points; 0.444 / 0.527 as
-        set): list weight 0.9, 1.1 0.403, 0.444 / 0.527, 0.527; a list
+        set): a list's score weighted 0.9 or 1.1 against a sentence's 0.403,
+        0.444 / 0.527, 0.527; a list
         embedded when asked, as its section's name and the quoted line, at
         weights 1.0-1.3: 0.427-0.452 / 0.473-0.527, or as its items' text
         0.460 / 0.527, each up to 250 ms more at p95; lists up to 60 or 130
@@ -185,12 +195,10 @@ class ExtractiveAnswerer:
         if candidates and self.embedder is not None:
             q = self.embedder.embed_query(question)
             top = candidates[: len(candidates) - len(lists)]
-            vectors = list(self.sentences.vectors([c.text for c in top])) + [self._list_vector(c.of_list) for c in lists]
+            vectors = list(self.sentences.vectors([c.text for c in top])) + self._list_vectors([c.of_list for c in lists])
             w = self.similarity
             for c, v in zip(candidates, vectors):
                 c.score = c.weight * w * float(v @ q) + (1 - w) * c.score
-                if c.is_list:
-                    c.score *= self.list_weight
         candidates.sort(key=lambda c: -c.score)
         chosen: list[_Candidate] = []
         per: dict[int, int] = {}
@@ -262,7 +270,7 @@ def item_name(item: str) -> str:
 
 def passage_lists(text: str, section: str = "") -> list[_List]:
     """The passage's bulleted lists (ingest/sentences.py finds them) that can be quoted whole: 3 items or
-    more, each with a short name (12 words at most, with letters), introduced by the line before (a heading,
+    more, each with a short name (16 words at most, with letters), introduced by the line before (a heading,
     or a sentence ending with a colon) or, opening the passage, by its section. Lists no line introduces
     and reading lists ("Resources", "Additional resources include:") are left to their sentences.
     Chapters' audience lines ("- Who: ...") are not items."""
@@ -290,7 +298,7 @@ def passage_lists(text: str, section: str = "") -> list[_List]:
         names = [item_name(f) for f in firsts]
         if any(len(n.split()) > 16 or not re.search(r"[^\W\d_]", n) for n in names):
             continue
-        out.append(_List(lead, quoted, firsts, items[0][0], items, text[spans[0][0] : spans[-1][1]]))
+        out.append(_List(lead, quoted, firsts, items, text[spans[0][0] : spans[-1][1]]))
     return out
 
 

@@ -24,24 +24,24 @@ def build_chunker(settings: Settings, index: Index) -> Chunker:
     return Chunker(max_tokens=settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
 
 
+def _from_keyword(index: Index, method: str, before):
+    """A word -> value function read from the live keyword index (`before` until there is one)."""
+
+    def call(term: str):
+        keyword = index.keyword()
+        return getattr(keyword, method)(term) if keyword is not None else before
+
+    return call
+
+
 def idf_of(index: Index):
     """Word weights from the live keyword index (1.0 for every word before there is one)."""
-
-    def idf(term: str) -> float:
-        keyword = index.keyword()
-        return keyword.idf(term) if keyword is not None else 1.0
-
-    return idf
+    return _from_keyword(index, "idf", 1.0)
 
 
 def known_to(index: Index):
     """Whether a stemmed word occurs anywhere in the indexed guidance (every word counts before there is an index)."""
-
-    def known(term: str) -> bool:
-        keyword = index.keyword()
-        return keyword.knows(term) if keyword is not None else True
-
-    return known
+    return _from_keyword(index, "knows", True)
 
 
 def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None):

@@ -98,10 +98,11 @@ _DATE = re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|ju
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _MONEY = re.compile(r"[£€$]\s?\d|\d[\d,.]*\s?(pounds|euros|dollars|usd|eur|gbp|million|billion)\b", re.I)
 _DURATION = re.compile(r"\b\d+\s?(days|weeks|months)\b", re.I)
-_CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)
+
 _SOURCE = r"(guide|guidance|principles|toolkit|chapter|report|ocp|document|case stud(y|ies)|playbook|section|example)"
 _REPORTING = (r"(says|say|states|requires|require|mandates|recommends|gives|lets|let|made|makes|allowed?|tells|advises|claims"
               r"|wants|urges|insists|argues)")
+_CLAIM = re.compile(r"^.*?\b(says|say|states|requires|mandates|recommends|gives|lets|let)\b\s*(that\s+)?", re.I)  # its prefix
 _NAMED = re.compile(r"['\"‘“]([^'\"’”]{2,40})['\"’”]|(?<=\w )([A-Z][\w-]+)")  # quoted, or capitalised mid-sentence
 _ACCORDING = re.compile(rf"^\s*according to\s+(the\s+)?[^,]{{0,40}}\b({_SOURCE})\b[^,]{{0,30}},\s*(?P<claim>[^?]{{8,}})", re.I)
 # a sentence that asks for something rather than states it ("Explain why the guide is so cautious...")
@@ -120,8 +121,8 @@ _MYTH = re.compile(r"^\s*myths?\s*[:-]\s*", re.I)
 _NEGATION = re.compile(
     r"\b(not|never|no|none|nothing|neither|nor|without)\b|n['’]t\b|\bun(?!der|til|iqu|ion|it|iv|les)[a-z]{3,}", re.I)
 _ATTRIBUTED = re.compile(
-    rf"\b({_SOURCE}|principle \d+)\b[^.?!]{{0,40}}\b(says?|states?|recommends?|suggests?|requires?|lists?|includes?|calls?"
-    rf"|names?|mentions?|argues?|tells?|advises?|claims?|wants?|urges?|is|are|was|were|has|have)\b",
+    rf"\b({_SOURCE}|principle \d+)\b[^.?!]{{0,40}}\b({_REPORTING}|suggests?|recommend|state|tell|advise|claim|want|urge|argue|lists?"
+    rf"|includes?|calls?|names?|mentions?|is|are|was|were|has|have)\b",
     re.I,
 )
 _PREMISE = re.compile(
@@ -194,26 +195,36 @@ class RefusalPolicy:
             if (len(words) >= 2 and all(w[:1].isupper() for w in words) and _plain(quoted) not in seen
                     and not all(self.known(t) for t in tokenize(quoted))):
                 return Verdict(True, f"The guidance does not mention “{quoted}”.", nearest)
-        # a heading is guidance too, except a myth's ("Myth: Open source AI is always safer"): the guidance rejects it
+        for premise in _premises(question):
+            reason = self._unsupported(premise, passages)
+            if reason:
+                return Verdict(True, reason, nearest)
+        return Verdict(False, "", nearest)
+
+
+    def _unsupported(self, premise: str, passages: list[Passage]) -> str:
+        """Why the guidance does not say `premise` ("" when it does).
+
+        A heading is guidance too, except a myth's ("Myth: Open source AI is
+        always safer"), which the guidance rejects: a premise about the myth it
+        matches best is refused when it repeats it and accepted when it denies
+        it. Otherwise it needs a passage that supports it, and no figure, name
+        or author the passages do not give."""
         headings = [p.section.split(" > ")[-1] for p in passages]
         myths = [_MYTH.sub("", h).strip(" \"“”") for h in headings if _MYTH.match(h)]
+        score, myth = max(((self.judge.support(premise, m), m) for m in myths), default=(0.0, ""))
+        if score >= self.myth_support:
+            return f"The guidance calls that a myth: “{myth}”" if _negated(premise) == _negated(myth) else ""
         texts = [p.text if _MYTH.match(h) else f"{h}\n{p.text}" for h, p in zip(headings, passages)]
         stated = {n for text in texts for n in _NUMBER.findall(text)}
-        for premise in _premises(question):
-            score, myth = max(((self.judge.support(premise, m), m) for m in myths), default=(0.0, ""))
-            if score >= self.myth_support:  # about the myth it matches best
-                if _negated(premise) == _negated(myth):
-                    return Verdict(True, f"The guidance calls that a myth: “{myth}”", nearest)
-                # the premise denies the myth, as the guidance does
-            else:
-                support = max((self.judge.support(premise, text) for text in texts), default=0.0)
-                named = [t for quoted, capital in _NAMED.findall(premise) for t in tokenize(quoted or capital)]
-                author = _AUTHOR.search(premise)
-                if (support < self.premise_support or set(_NUMBER.findall(premise)) - stated  # or a figure it never gives
-                        or not all(self.known(t) for t in named)  # or a name it never uses ("Principle 4, 'Prosperity'")
-                        or (author and not _published_by(author.group("who") or author.group("who2"), passages))):  # or the wrong author
-                    return Verdict(True, f"The guidance does not say that {premise.strip().rstrip('.')}.", nearest)
-        return Verdict(False, "", nearest)
+        named = [t for quoted, capital in _NAMED.findall(premise) for t in tokenize(quoted or capital)]
+        author = _AUTHOR.search(premise)
+        if (max((self.judge.support(premise, text) for text in texts), default=0.0) < self.premise_support
+                or set(_NUMBER.findall(premise)) - stated  # a figure it never gives
+                or not all(self.known(t) for t in named)  # a name it never uses ("Principle 4, 'Prosperity'")
+                or (author and not _published_by(author.group("who") or author.group("who2"), passages))):
+            return f"The guidance does not say that {premise.strip().rstrip('.')}."
+        return ""
 
 
 def _plain(text: str) -> str:
