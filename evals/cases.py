@@ -16,7 +16,8 @@ HOLDOUT = Path(__file__).with_name("holdout.jsonl")  # written after tuning, wit
 HOLDOUT2 = Path(__file__).with_name("holdout2.jsonl")  # the same, later, refusal-heavy
 HOLDOUT3 = Path(__file__).with_name("holdout3.jsonl")
 HOLDOUT4 = Path(__file__).with_name("holdout4.jsonl")
-WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific")
+WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific", "presupposition",
+       "absent_fact", "other_language", "task")
 
 
 class CaseError(ValueError):
