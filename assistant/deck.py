@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.records import Answer
 from assistant.service import Assistant, QuestionError
-from index.search import Scope
+from corpus.records import Answer, Scope
 
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 
@@ -86,7 +85,7 @@ def problems_of(answer: Answer) -> list[str]:
         found.append("no citations")
     unsupported = sum(not s.supported for s in answer.sentences)
     if unsupported:
-        action = "left out" if answer.answerer == "extractive" else "marked [unsupported]"
+        action = "marked [unsupported]" if "[unsupported]" in answer.answer else "left out"
         found.append(f"{unsupported} sentence(s) not supported by the passage they cite ({action})")
     return found
 

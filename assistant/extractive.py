@@ -2,11 +2,13 @@
 
 Deterministic and fast: sentences of the retrieved passages are scored by the
 idf-weighted share of the question's words they contain plus their passage's
-retrieval rank; the best 20 are re-scored by embedding similarity to the
-question (vectors stored at ingest, see index/sentences.py), picked best first
-without near-repeats until about 130 words of guidance (a sentence that would
-overrun the budget is passed over for a shorter one), grouped by source and put
-back in document order.
+retrieval rank; the best `prefilter` are re-scored by embedding similarity to
+the question (vectors stored at ingest, see index/sentences.py), picked best
+first without near-repeats until about `word_budget` words of guidance (a
+sentence that would overrun the budget is passed over for a shorter one),
+grouped by source and put back in document order. A word budget rather than a
+count of sentences, because the guidance's sentences run from five words to
+sixty.
 
 Lists compete as wholes. Much of the guidance answers "who" and "what" in
 bulleted lists ("Key roles include: - Procurement officer, who leads ..."),
@@ -15,20 +17,11 @@ more items is also a candidate quoted by its items' names, under the line that
 introduces it: "Key roles include: Procurement officer; Project team leader
 (buyer); IT/Data science expert; Legal officer." A name is the item's text up
 to its colon, dash, or a comma before "who", "such as", "including" and the
-like; an item with no short name is quoted whole, and a list over 80 words is
-not quoted whole. Every name and the lead are verbatim text of the passage, so
-the citation check holds each of them to the passage like any sentence. A
-list's vector is its sentences' stored vectors averaged (no model call). On
-the gold set, key-point coverage rose 0.391 -> 0.444 and answers citing the
-evidence 0.628 -> 0.667, answers no longer (mean 159 words); dev stayed at
-0.527 / 0.737. (0.387 -> 0.391 came first from quoting case studies' "Who:"
-lines, which had been dropped with the chapters' "- Who: Procurement teams"
-audience lines.)
-
-A word budget rather than a count of sentences: on the gold set, key-point
-coverage rose from 0.375-0.379 to 0.395 (dev 0.436 to 0.545) with answers no longer
-(mean 159 words with headings and markers, was 161; dev 163, was 176); see
-`answer` for what else was measured.
+like; an item with no short name is quoted whole, and a list over `list_words`
+words is not quoted whole. Every name and the lead are verbatim text of the
+passage, so the citation check holds each of them to the passage like any
+sentence. A list's vector is its sentences' stored vectors averaged (no model
+call). What was measured for each choice is in evals/results/answers.md.
 """
 
 from __future__ import annotations
@@ -38,10 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.records import Answer, Citation, Sentence
-from ingest.sentences import list_spans, sentence_spans
-from index.keyword import tokenize
-from index.search import Passage
+from corpus.records import Answer, Citation, Passage, Sentence
+from corpus.settings import AnswerSettings
+from corpus.text import list_spans, sentence_spans, tokenize
 from index.sentences import SentenceVectors
 
 _METADATA_LINE = re.compile(r"^\s*-\s*(Who|What)\s*:", re.I)  # a chapter's audience lines, not a case study's "Who:"
@@ -99,23 +91,16 @@ class _Candidate:
 
 class ExtractiveAnswerer:
     """Composes answers from passage sentences. `idf` weights words; `embedder` (the question) and
-    `sentences` (the passages' sentences) re-score candidates."""
+    `sentences` (the passages' sentences) re-score candidates; `settings` holds every number it uses."""
 
     name = "extractive"
+    verbatim = True
 
-    def __init__(
-        self, embedder=None, idf=None, word_budget: int = 130, per_passage: int = 4, prefilter: int = 20,
-        sentences: SentenceVectors | None = None, max_sentences: int | None = None,
-    ):
+    def __init__(self, embedder=None, idf=None, sentences: SentenceVectors | None = None,
+                 settings: AnswerSettings = AnswerSettings()):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
-        self.word_budget = word_budget  # words of quoted guidance; the first sentence is always taken
-        self.max_sentences = max_sentences  # an optional cap on top of the budget
-        self.per_passage = per_passage
-        self.prefilter = prefilter
-        self.rank_prior = 0.25  # how much a sentence gains from its passage ranking high
-        self.similarity = 0.7  # the embedding's share of the re-score (the rest: the lexical score above)
-        self.list_words = 80  # a longer list is not quoted whole (its items may be, one by one)
+        self.settings = settings
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
 
     def candidates(self, question: str, passages: list[Passage]) -> tuple[list[_Candidate], list[_Candidate]]:
@@ -127,7 +112,7 @@ class ExtractiveAnswerer:
         for i, p in enumerate(passages):
             leaf = p.section.split(" > ")[-1]
             weight = 0.5 if _POINTERS.search(leaf) else 1.0
-            prior = self.rank_prior / (i + 1)
+            prior = self.settings.rank_prior / (i + 1)
             blocks = passage_lists(p.text, leaf)
             member = lambda at: next((b for b in blocks if any(s <= at < e for s, e in b.ranges)), None)  # noqa: E731
             for s, e in sentence_spans(p.text):
@@ -139,7 +124,7 @@ class ExtractiveAnswerer:
                 sentences.append(_Candidate(i, s, text, terms, weight * (lexical(terms) + prior), weight,
                                             of_list=block, item=block is not None and any(s == a for a, _ in block.ranges)))
             for block in blocks:
-                if block.words() > self.list_words:
+                if block.words() > self.settings.list_words:
                     continue  # too long to quote whole: its items may still be quoted on their own
                 context = leaf if leaf != block.lead else ""
                 terms = frozenset(tokenize(" ".join([context, block.lead, *block.names()])))  # what is quoted
@@ -148,8 +133,7 @@ class ExtractiveAnswerer:
         return sentences, lists
 
     def _list_vectors(self, blocks: list[_List]) -> list[np.ndarray]:
-        """Each list's vector: its sentences' stored vectors averaged, weighted by length, in one lookup (the
-        model's token vectors averaged over the whole list, which ingest could store, did no better: 0.444)."""
+        """Each list's vector: its sentences' stored vectors averaged, weighted by length, in one lookup."""
         texts = [[b.span[s:e] for s, e in sentence_spans(b.span)] for b in blocks]
         flat = [t for group in texts for t in group]
         if not flat:
@@ -162,41 +146,15 @@ class ExtractiveAnswerer:
             at += len(group)
         return out
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        """Best sentences (or lists) first, within the word budget.
-
-        Measured on gold / dev key-point coverage against 0.379 / 0.436 at 5
-        sentences (prefilter 10, embedding weight 0.6, rank prior 0.15): the
-        budget with prefilter 20, weight 0.7, prior 0.25 gives 0.395 / 0.545.
-        Tried and left out: a prefilter of 15 to all sentences alone (0.371 /
-        0.473); a lower cutoff than 0.6 x best (no change on gold); rewarding
-        question words not yet covered, MMR-style (0.391 / 0.436 at best);
-        requiring 2 or 3 passages (0.379 / 0.436, 0.359 / 0.418); 3 per
-        passage (0.367 / 0.527); 5 or 6 per passage (0.403 / 0.545, 0.415 /
-        0.527, but fewer answers cite the evidence); a budget of 150 words
-        (0.407 / 0.527, 20 more words an answer); 6 or 7 sentences
-        (0.399 / 0.473, 0.415 / 0.473, 24 and 43 more words).
-
-        Lists (measured with them, gold / dev key points; 0.444 / 0.527 as
-        set): a list's score weighted 0.9 or 1.1 against a sentence's 0.403,
-        0.444 / 0.527, 0.527; a list
-        embedded when asked, as its section's name and the quoted line, at
-        weights 1.0-1.3: 0.427-0.452 / 0.473-0.527, or as its items' text
-        0.460 / 0.527, each up to 250 ms more at p95; lists up to 60 or 130
-        words 0.440, 0.452 (80 kept: readable); quoting a list whole only
-        when two of its lines are among the best sentences 0.403 / 0.491;
-        adding each sentence's similarity to its passage's centre (weights
-        0.1-0.3): 0.407-0.440 / 0.491-0.509; quoting a list whole only when
-        the words quoted hold 10, 15 or 20% of the question's (idf-weighted):
-        0.431, 0.427, 0.423 / 0.527.
-        """
+    def answer(self, question: str, passages: list[Passage], on_token=None) -> Answer:
+        """Best sentences (or lists) first, within the word budget. Nothing streams: `on_token` is not called."""
         sentences, lists = self.candidates(question, passages)
-        candidates = sorted(sentences, key=lambda c: -c.score)[: self.prefilter] + lists
+        candidates = sorted(sentences, key=lambda c: -c.score)[: self.settings.prefilter] + lists
         if candidates and self.embedder is not None:
             q = self.embedder.embed_query(question)
             top = candidates[: len(candidates) - len(lists)]
             vectors = list(self.sentences.vectors([c.text for c in top])) + self._list_vectors([c.of_list for c in lists])
-            w = self.similarity
+            w = self.settings.similarity
             for c, v in zip(candidates, vectors):
                 c.score = c.weight * w * float(v @ q) + (1 - w) * c.score
         candidates.sort(key=lambda c: -c.score)
@@ -205,9 +163,9 @@ class ExtractiveAnswerer:
         words = 0
         best = candidates[0].score if candidates else 0.0
         for c in candidates:
-            if len(chosen) == self.max_sentences or c.score < 0.6 * best:
+            if len(chosen) == self.settings.max_sentences or c.score < self.settings.cutoff * best:
                 break
-            if per.get(c.passage, 0) >= self.per_passage:
+            if per.get(c.passage, 0) >= self.settings.per_passage:
                 continue
             # a list's items quoted on their own give way to the whole list, and are not repeated after it; a
             # detail of an item may follow the list unless it leans on the item it came from ("They ...")
@@ -215,10 +173,10 @@ class ExtractiveAnswerer:
                 if c.item or _LEANING.match(c.text):
                     continue
             listed = [o for o in chosen if c.is_list and o.item and o.of_list is c.of_list]
-            if any(_jaccard(c.terms, o.terms) > 0.5 for o in chosen if o not in listed):
+            if any(_jaccard(c.terms, o.terms) > self.settings.repeat_overlap for o in chosen if o not in listed):
                 continue
             n = len(c.text.split()) - sum(len(o.text.split()) for o in listed)
-            if chosen and words + n > self.word_budget:
+            if chosen and words + n > self.settings.word_budget:
                 continue  # too long for what is left: a shorter one further down may fit
             chosen = [o for o in chosen if o not in listed] + [c]
             words += n

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from assistant.extractive import ExtractiveAnswerer
 from assistant.refusal import RefusalPolicy
 from assistant.service import Assistant
-from assistant.settings import Settings, offline_environment
 from assistant.verify import OfflineJudge
+from corpus.records import IngestReport
+from corpus.settings import Settings, offline_environment
 from ingest.chunker import Chunker
+from ingest.plan import Progress, no_progress
 from index.embedder import Embedder
 from index.index import Index
 from index.search import Searcher
 from index.sentences import SentenceVectors
+from index.update import update
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     offline_environment()
-    embedder = embedder or Embedder(settings.embed_model, onnx_dir=settings.data_dir / "models")
-    return Index(settings.data_dir, embedder, chroma_url=settings.chroma_url)
+    embedder = embedder or Embedder(settings.embed_model, batch_size=settings.ingest.embed_batch,
+                                    onnx_dir=settings.data_dir / "models")
+    return Index(settings.data_dir, embedder, chroma_url=settings.chroma_url, settings=settings.ingest)
 
 
 def build_chunker(settings: Settings, index: Index) -> Chunker:
-    return Chunker(max_tokens=settings.chunk_tokens, count_tokens=index.embedder.count_tokens)
+    return Chunker(max_tokens=settings.ingest.chunk_tokens, count_tokens=index.embedder.count_tokens)
+
+
+def ingest(settings: Settings, paths: list[Path], index: Index | None = None,
+           progress: Progress = no_progress) -> IngestReport:
+    """Ingest `paths` into the index `settings` name (or `index`)."""
+    index = index or build_index(settings)
+    return update(index, list(paths), build_chunker(settings, index), progress)
 
 
 def _from_keyword(index: Index, method: str, before):
@@ -34,32 +48,33 @@ def _from_keyword(index: Index, method: str, before):
     return call
 
 
-def idf_of(index: Index):
-    """Word weights from the live keyword index (1.0 for every word before there is one)."""
-    return _from_keyword(index, "idf", 1.0)
-
-
-def known_to(index: Index):
-    """Whether a stemmed word occurs anywhere in the indexed guidance (every word counts before there is an index)."""
-    return _from_keyword(index, "knows", True)
-
-
 def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None):
-    if settings.llm_base_url:
+    if settings.llm.base_url:
         from assistant.llm import LLMAnswerer
 
-        return LLMAnswerer.from_settings(settings)
-    return ExtractiveAnswerer(embedder=index.embedder, idf=idf_of(index), sentences=sentences)
+        return LLMAnswerer(settings.llm)
+    return ExtractiveAnswerer(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
+                              settings=settings.answers)
 
 
-def build_assistant(settings: Settings, index: Index | None = None, answerer=None) -> Assistant:
+def build_assistant(settings: Settings, index: Index | None = None, answerer=None, searcher=None) -> Assistant:
+    """The assistant over the index in `settings.data_dir` (or `index`); `answerer` and `searcher` replace
+    the configured ones (the evals' configurations)."""
     index = index or build_index(settings)
     sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for both users
-    judge = OfflineJudge(embedder=index.embedder, idf=idf_of(index), sentences=sentences)
+    judge = OfflineJudge(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
+                         settings=settings.check)
     return Assistant(
-        Searcher(index, mode=settings.search_mode),
+        searcher or Searcher(index, settings.retrieval),
         answerer or build_answerer(settings, index, sentences),
-        policy=RefusalPolicy(judge, known=known_to(index)),
+        policy=RefusalPolicy(judge, settings.refusals, known=_from_keyword(index, "knows", True)),
         judge=judge,
-        top_k=settings.top_k,
+        answers=settings.answers,
+        check=settings.check,
+        conversation=settings.conversation,
     )
+
+
+def offline(settings: Settings) -> Settings:
+    """The same settings answering offline (no LLM endpoint)."""
+    return replace(settings, llm=replace(settings.llm, base_url=None))

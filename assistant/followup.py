@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from corpus.settings import ConversationSettings
+
 _DEPENDENT = re.compile(
     r"^\s*(and|but|so|or|also|what about|how about|and if|what if|then|same for|does that|is that|would that)\b"
     r"|\b(it|its|it's|that|this|they|them|those|these|there|one)\b",
@@ -11,10 +13,11 @@ _DEPENDENT = re.compile(
 )
 
 
-def standalone_question(question: str, history: list) -> str:
+def standalone_question(question: str, history: list,
+                        short_words: int = ConversationSettings.short_question_words) -> str:
     """The question, with the previous question prepended when it leans on it.
 
-    A follow-up leans on the conversation when it is short (under 8 words) or
+    A follow-up leans on the conversation when it is short (under `short_words` words) or
     starts like a continuation ("and if...", "what about...") or refers back
     ("it", "that", "those"). Deterministic: the offline path needs no LLM.
     """
@@ -22,6 +25,6 @@ def standalone_question(question: str, history: list) -> str:
         return question
     previous = history[-1].question.strip()
     words = question.split()
-    if previous and (len(words) < 8 or _DEPENDENT.search(question)):
+    if previous and (len(words) < short_words or _DEPENDENT.search(question)):
         return f"{previous} {question}"
     return question

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.records import Answer, Citation, Sentence
 from assistant.verify import split_answer
-from index.search import Passage
+from corpus.records import Answer, Citation, Passage, Sentence
+from corpus.settings import LLMSettings
 
 NOT_COVERED = "NOT_COVERED"
 
@@ -41,19 +41,16 @@ class LLMAnswerer:
     """Streams an answer from an OpenAI-compatible server through LlamaIndex's OpenAILike client."""
 
     name = "llm"
+    verbatim = False  # its sentences are its own words: an unsupported one is kept and marked
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 120.0, max_tokens: int = 400):
+    def __init__(self, settings: LLMSettings):
         from llama_index.llms.openai_like import OpenAILike
 
-        self.base_url = base_url
+        self.base_url = settings.base_url
         self._llm = OpenAILike(
-            model=model, api_base=base_url, api_key=api_key or "not-needed", is_chat_model=True,
-            temperature=0.0, max_tokens=max_tokens, timeout=timeout, max_retries=1,
+            model=settings.model or "default", api_base=settings.base_url, api_key=settings.api_key or "not-needed",
+            is_chat_model=True, temperature=0.0, max_tokens=settings.max_tokens, timeout=settings.timeout_s, max_retries=1,
         )
-
-    @classmethod
-    def from_settings(cls, settings) -> "LLMAnswerer":
-        return cls(settings.llm_base_url, settings.llm_model or "default", settings.llm_api_key)
 
     def answer(self, question: str, passages: list[Passage], on_token: Callable[[str], None] | None = None) -> Answer:
         from llama_index.core.llms import ChatMessage

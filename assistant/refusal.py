@@ -20,9 +20,7 @@ Checks, in order, each with a one-line reason the user sees:
 What it cannot do: tell a true paraphrase from a false claim when the words
 overlap (support is lexical + MiniLM, see assistant/verify.py), or notice a
 false presupposition inside a question ("Why did Camden let consultants write
-its charter?"). On four held-out sets written without running the assistant,
-first runs refused 3/8, 11/20, 13/20 and 17/25 of the questions to refuse;
-each failure kind was then generalised here (README: Refusals).
+its charter?"). README "Refusals" gives its figures on held-out sets.
 """
 
 from __future__ import annotations
@@ -30,9 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.sentences import sentence_spans
-from index.keyword import tokenize
-from index.search import Passage
+from corpus.records import Passage
+from corpus.settings import RefusalSettings
+from corpus.text import sentence_spans, tokenize
 
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|rules?|prompt|guidelines|citation)"
@@ -142,7 +140,7 @@ class Verdict:
     nearest: list[str] | None = None
 
 
-def nearest_topics(passages: list[Passage], n: int = 3) -> list[str]:
+def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics) -> list[str]:
     topics: list[str] = []
     for p in passages:
         leaf = p.section.split(" > ")[-1] if p.section else ""
@@ -157,15 +155,13 @@ def nearest_topics(passages: list[Passage], n: int = 3) -> list[str]:
 class RefusalPolicy:
     """Applies the checks above; `judge` scores premise support (see assistant/verify.py)."""
 
-    def __init__(self, judge, min_similarity: float = 0.36, premise_support: float = 0.6, known=None):
+    def __init__(self, judge, settings: RefusalSettings = RefusalSettings(), known=None):
         self.judge = judge
         self.known = known or (lambda term: True)  # stemmed word -> does the guidance use it anywhere
-        self.min_similarity = min_similarity
-        self.premise_support = premise_support
-        self.myth_support = 0.6  # a premise this close to a myth the guidance names is about that myth
+        self.settings = settings
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
-        nearest = nearest_topics(passages)
+        nearest = nearest_topics(passages, self.settings.nearest_topics)
         if _INSTRUCTION.search(question) or _INSTRUCTION.search(question.translate(_LEET)) or _ENCODED.search(question):
             return Verdict(True, "I answer questions from the guidance; I don't follow instructions to change how I work.", nearest)
         if _TASK.search(question):
@@ -175,7 +171,7 @@ class RefusalPolicy:
         if not passages:
             return Verdict(True, "Nothing in the guidance matches this question.", nearest)
         similarities = [p.similarity for p in passages if p.similarity is not None]
-        if similarities and max(similarities) < self.min_similarity:  # keyword-only search has none
+        if similarities and max(similarities) < self.settings.min_similarity:  # keyword-only search has none
             return Verdict(True, "The guidance does not cover this.", nearest)
         if (_MONEY_ASK.search(question) and not _gives_figure(question, passages, _MONEY)) or (
             _TIME_ASK.search(question) and not _gives_figure(question, passages, _DURATION)
@@ -213,13 +209,13 @@ class RefusalPolicy:
         headings = [p.section.split(" > ")[-1] for p in passages]
         myths = [_MYTH.sub("", h).strip(" \"“”") for h in headings if _MYTH.match(h)]
         score, myth = max(((self.judge.support(premise, m), m) for m in myths), default=(0.0, ""))
-        if score >= self.myth_support:
+        if score >= self.settings.myth_support:
             return f"The guidance calls that a myth: “{myth}”" if _negated(premise) == _negated(myth) else ""
         texts = [p.text if _MYTH.match(h) else f"{h}\n{p.text}" for h, p in zip(headings, passages)]
         stated = {n for text in texts for n in _NUMBER.findall(text)}
         named = [t for quoted, capital in _NAMED.findall(premise) for t in tokenize(quoted or capital)]
         author = _AUTHOR.search(premise)
-        if (max((self.judge.support(premise, text) for text in texts), default=0.0) < self.premise_support
+        if (max((self.judge.support(premise, text) for text in texts), default=0.0) < self.settings.premise_support
                 or set(_NUMBER.findall(premise)) - stated  # a figure it never gives
                 or not all(self.known(t) for t in named)  # a name it never uses ("Principle 4, 'Prosperity'")
                 or (author and not _published_by(author.group("who") or author.group("who2"), passages))):
@@ -233,7 +229,7 @@ def _plain(text: str) -> str:
 
 def _published_by(who: str, passages: list[Passage]) -> bool:
     """Whether `who` (an organisation a premise says wrote something) publishes any of the passages."""
-    return any(_plain(who) in _plain(f"{p.publisher} {p.title}") for p in passages)
+    return any(_plain(who) in _plain(f"{p.provenance.publisher} {p.title}") for p in passages)
 
 
 def _negated(text: str) -> bool:

@@ -1,59 +1,58 @@
-"""The assistant: question in, cited `Answer` out. `ask` wraps `ask_many`, the one code path."""
+"""The assistant: question in, cited `Answer` out. `ask` wraps `ask_many`, the one code path, streamed or not."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
-from assistant.records import Answer
-from assistant.settings import MAX_QUESTION_CHARS
 from assistant.followup import standalone_question
 from assistant.refusal import Verdict, nearest_topics, refusal_text
 from assistant.verify import render, renumber, verify
-from index.search import Passage, Scope, Searcher
+from corpus.records import Answer, Passage, Query, Scope, Turn
+from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings
+from index.catalog import Catalog
+
+OnToken = Callable[[str], None]
 
 
 class QuestionError(ValueError):
     """A question the assistant cannot take (empty, too long)."""
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One earlier exchange of a conversation."""
+class Searcher(Protocol):
+    """Finds passages for a question (index/search.py, or the textbook baseline in evals/)."""
 
-    question: str
-    answer: str = ""
+    def search(self, query: str, k: int | None = None, scope: Scope = Scope()) -> list[Passage]: ...
 
-
-@dataclass(frozen=True)
-class Query:
-    """A question with its conversation so far and the part of the corpus to search."""
-
-    question: str
-    history: tuple[Turn, ...] = ()
-    scope: Scope = field(default_factory=Scope)
+    def catalog(self) -> Catalog: ...
 
 
 class Answerer(Protocol):
-    """Writes the answer from retrieved passages (extractive offline, or an LLM)."""
+    """Writes an answer from retrieved passages: the offline extractive answerer, or an LLM.
+
+    `verbatim` answerers quote the passages' own sentences, so a sentence the
+    citation check cannot support is left out; others' are kept and marked
+    [unsupported], so the reader sees what was not backed. `on_token`
+    receives the answer's text as it is written, where the answerer streams.
+    """
 
     name: str
+    verbatim: bool
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+    def answer(self, question: str, passages: list[Passage], on_token: OnToken | None = None) -> Answer: ...
 
 
-def check_question(question: str) -> str:
+def check_question(question: str, max_chars: int = AnswerSettings.max_question_chars) -> str:
     """Return the question stripped, or raise QuestionError with a one-line reason."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
     question = question.strip()
     if not question:
         raise QuestionError("the question is empty: type a question about buying AI")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"the question is too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}): shorten it"
-        )
+    if len(question) > max_chars:
+        raise QuestionError(f"the question is too long ({len(question):,} characters; the limit is {max_chars:,}): shorten it")
     return question
 
 
@@ -62,52 +61,47 @@ class Assistant:
 
     Heavy parts come in through the constructor. Every answer's sentences are
     checked against the passages they cite (assistant/verify.py); unsupported
-    sentences are dropped from the text (kept in `sentences`, marked), and an
-    answer left with none is a refusal.
+    sentences are dropped from a verbatim answer's text (kept in `sentences`,
+    marked) or marked in others', and an answer left with none is a refusal.
     """
 
-    def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, judge=None, top_k: int = 5):
+    def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, judge=None,
+                 answers: AnswerSettings = AnswerSettings(), check: CheckSettings = CheckSettings(),
+                 conversation: ConversationSettings = ConversationSettings()):
         self.searcher = searcher
         self.answerer = answerer
         self.policy = policy
         self.judge = judge
-        self.top_k = top_k
+        self.answers, self.check, self.conversation = answers, check, conversation
 
-    def ask(self, question: str, history: tuple[Turn, ...] = (), scope: Scope = Scope(), on_token=None) -> Answer:
-        """One question. `on_token(text)` receives the answer as it streams (LLM answerers)."""
-        if on_token is None:
-            return self.ask_many([Query(question, tuple(history), scope)])[0]
-        return self._one(Query(question, tuple(history), scope), check_question(question), on_token)
+    def catalog(self) -> Catalog:
+        """The live catalog of what is searched (reloaded after an ingest)."""
+        return self.searcher.catalog()
 
-    def ask_many(self, queries: list[Query]) -> list[Answer]:
-        """Answer each query in order; raises QuestionError for the first bad question."""
-        checked = [check_question(q.question) for q in queries]
-        return [self._one(query, question) for query, question in zip(queries, checked)]
+    def ask(self, question: str, history: tuple[Turn, ...] = (), scope: Scope = Scope(),
+            on_token: OnToken | None = None) -> Answer:
+        """One question. `on_token(text)` receives the answer as it is written (LLM answerers stream)."""
+        return self.ask_many([Query(question, tuple(history), scope)], on_token)[0]
 
-    def _one(self, query: Query, question: str, on_token=None) -> Answer:
+    def ask_many(self, queries: list[Query], on_token: OnToken | None = None) -> list[Answer]:
+        """Answer each query in order; raises QuestionError for the first bad question before answering any."""
+        checked = [check_question(q.question, self.answers.max_question_chars) for q in queries]
+        return [self._one(query, question, on_token) for query, question in zip(queries, checked)]
+
+    def _one(self, query: Query, question: str, on_token: OnToken | None) -> Answer:
         t0 = time.perf_counter()
-        standalone = standalone_question(question, list(query.history))
-        passages = self.searcher.search(standalone, self.top_k, query.scope)
+        standalone = standalone_question(question, list(query.history), self.conversation.short_question_words)
+        passages = self.searcher.search(standalone, None, query.scope)
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else None
         if verdict is not None and verdict.refuse:
             answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal")
         else:
-            if on_token is not None and getattr(self.answerer, "name", "") == "llm":
-                answer = self.answerer.answer(standalone, passages, on_token=on_token)
-            else:
-                answer = self.answerer.answer(standalone, passages)
-            answer = self._verified(answer, passages)
+            answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
         t2 = time.perf_counter()
-        answer.question = question
-        answer.standalone_question = standalone
-        answer.retrieved = passages
-        answer.timings_ms = {
-            "retrieve": round((t1 - t0) * 1000, 2),
-            "compose": round((t2 - t1) * 1000, 2),
-            "total": round((t2 - t0) * 1000, 2),
-        }
-        return answer
+        timings = {"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2),
+                   "total": round((t2 - t0) * 1000, 2)}
+        return replace(answer, question=question, standalone_question=standalone, retrieved=passages, timings_ms=timings)
 
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
         if answer.refused and not answer.answer:
@@ -116,18 +110,15 @@ class Assistant:
         if self.judge is None or answer.refused:
             return answer
         by_number = {c.n: c for c in answer.citations}
-        pairs = [(s.text, s.citations) for s in answer.sentences]
-        checked = verify(pairs, by_number, self.judge)
-        supported = [s for s in checked if s.supported]
+        checked = verify([(s.text, s.citations) for s in answer.sentences], by_number, self.judge,
+                         self.check.support_threshold)
         sentences, citations = renumber(checked, by_number)
-        if not supported:
+        if not any(s.supported for s in checked):
             verdict = Verdict(True, "The guidance does not answer this directly.", nearest_topics(passages))
             return Answer(question=answer.question, answer=refusal_text(verdict), refused=True,
                           sentences=sentences, answerer=answer.answerer)
-        if all(s.supported for s in checked) and answer.answerer == "extractive":
+        if all(s.supported for s in checked) and self.answerer.verbatim:
             text = answer.answer  # every quote held up: numbering and grouping stay as composed
-        else:  # an LLM answer: unsupported sentences stay, marked, so the reader sees what was not backed
-            text = render(sentences, mark_unsupported=answer.answerer != "extractive")
-        answer.answer, answer.sentences, answer.citations = text, sentences, citations
-        return answer
-
+        else:
+            text = render(sentences, mark_unsupported=not self.answerer.verbatim)
+        return replace(answer, answer=text, sentences=sentences, citations=citations)

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.llm import NOT_COVERED
-from assistant.records import Answer
-from assistant.service import Assistant, Turn
-from index.search import Scope
+from assistant.service import Assistant
+from corpus.records import Answer, Scope, Turn
 
 _DONE = object()
 

@@ -14,14 +14,14 @@ LLM judge, which plugs in through the `Judge` protocol.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
-from assistant.records import Citation, Sentence
-from ingest.sentences import sentence_spans
-from index.keyword import tokenize
+from corpus.records import Citation, Sentence
+from corpus.settings import CheckSettings
+from corpus.text import normalise, sentence_spans, tokenize
 from index.sentences import SentenceVectors
 
 CITATION = re.compile(r"\s*\[(\d+)\]")
@@ -34,11 +34,6 @@ class Judge(Protocol):
     def support(self, claim: str, passage: str) -> float: ...
 
 
-def _norm(text: str) -> str:
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
 @dataclass
 class OfflineJudge:
     """Lexical + embedding support score; `embedder` may be None for lexical only."""
@@ -46,13 +41,14 @@ class OfflineJudge:
     embedder: object | None = None
     idf: object | None = None  # callable term -> weight
     sentences: SentenceVectors | None = None  # passage sentences' vectors, stored at ingest
+    settings: CheckSettings = CheckSettings()
 
     def __post_init__(self):
         if self.sentences is None and self.embedder is not None:
             self.sentences = SentenceVectors(self.embedder)
 
     def support(self, claim: str, passage: str) -> float:
-        if _norm(CITATION.sub("", claim)).strip(" -•") in _norm(passage):
+        if normalise(CITATION.sub("", claim)).strip(" -•") in normalise(passage):
             return 1.0
         claim_terms = set(tokenize(claim))
         if not claim_terms:
@@ -64,16 +60,14 @@ class OfflineJudge:
         # a number in the claim that the passage does not contain is a strong sign of invention
         numbers = set(_NUMBER.findall(claim)) - set(_NUMBER.findall(passage))
         if numbers:
-            lexical *= 0.5
+            lexical *= self.settings.number_penalty
         semantic = lexical
         if self.embedder is not None:
             sentences = [passage[s:e] for s, e in sentence_spans(passage)] or [passage]
-            vectors = self.sentences.vectors(sentences[:40])
+            vectors = self.sentences.vectors(sentences[: self.settings.passage_sentences])
             semantic = float(np.max(vectors @ self.embedder.embed_query(claim)))
-        return round(0.5 * lexical + 0.5 * semantic, 3)
-
-
-SUPPORT_THRESHOLD = 0.55
+        share = self.settings.semantic_share
+        return round((1 - share) * lexical + share * semantic, 3)
 
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
@@ -96,7 +90,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 def verify(
-    sentences: list[tuple[str, list[int]]], citations: dict[int, Citation], judge: Judge, threshold: float = SUPPORT_THRESHOLD
+    sentences: list[tuple[str, list[int]]], citations: dict[int, Citation], judge: Judge,
+    threshold: float = CheckSettings.support_threshold,
 ) -> list[Sentence]:
     """Score each sentence against each passage it cites; keep only supporting citations.
 
@@ -126,10 +121,7 @@ def renumber(sentences: list[Sentence], citations: dict[int, Citation]) -> tuple
     for sentence in sentences:
         for n in sentence.citations:
             mapping.setdefault(n, len(mapping) + 1)
-    out_citations = []
-    for old, new in mapping.items():
-        c = citations[old]
-        out_citations.append(Citation(**{**c.to_dict(), "n": new}))
+    out_citations = [replace(citations[old], n=new) for old, new in mapping.items()]
     out_sentences = [
         Sentence(s.text, [mapping[n] for n in s.citations], s.supported, s.support) for s in sentences
     ]

@@ -1,5 +1,2 @@
-"""The guidance corpus: its manifest of sources and the download that fetches them."""
-
-from corpus.manifest import MANIFEST_PATH, Source, load_manifest
-
-__all__ = ["MANIFEST_PATH", "Source", "load_manifest"]
+"""The bottom of the flow: the guidance corpus (its manifest and sync), and what every layer shares:
+the records that cross modules, the text rules, and the settings tree. Imports nothing above it."""

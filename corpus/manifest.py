@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from corpus.records import Provenance, Source
 
 MANIFEST_NAME = "sources.toml"
 MANIFEST_PATH = Path(__file__).with_name(MANIFEST_NAME)
@@ -12,25 +13,6 @@ MANIFEST_PATH = Path(__file__).with_name(MANIFEST_NAME)
 
 class ManifestError(ValueError):
     """A sources.toml that cannot be read."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """One document of a corpus as its manifest describes it."""
-
-    id: str
-    path: str
-    title: str
-    publisher: str = ""
-    collection: str = ""
-    url: str = ""
-    license: str = ""
-    published: str = ""
-    download: str = ""
-    sha256: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
@@ -44,11 +26,12 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ManifestError(f"cannot read manifest {path}: {exc}") from exc
     sources: dict[str, Source] = {}
-    fields = set(Source.__dataclass_fields__)
     for i, entry in enumerate(data.get("document", []), start=1):
-        if "path" not in entry or "title" not in entry:
+        if not isinstance(entry, dict) or "path" not in entry or "title" not in entry:
             raise ManifestError(f"{path}: document #{i} needs a path and a title")
-        values = {k: str(v) for k, v in entry.items() if k in fields}
-        values.setdefault("id", values["path"])
-        sources[values["path"]] = Source(**values)
+        values = {k: str(v) for k, v in entry.items()}
+        sources[values["path"]] = Source(
+            id=values.get("id", values["path"]), path=values["path"], provenance=Provenance.from_dict(values),
+            published=values.get("published", ""), download=values.get("download", ""), sha256=values.get("sha256", ""),
+        )
     return sources

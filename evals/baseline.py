@@ -10,16 +10,20 @@ import contextlib
 import io
 from pathlib import Path
 
+from corpus.records import DocumentEntry, Passage, Provenance
+from corpus.settings import RetrievalSettings
+from index.catalog import Catalog
 from index.embedder import Embedder, bundled_model_path
-from index.search import Passage
+from ingest.plan import file_sha256
 
 
 class TextbookRetriever:
-    """Builds the textbook index in `work_dir` and answers `search(question, k)` with Passages."""
+    """Builds the textbook index in `work_dir` and answers `search(question, k)` with Passages (a Searcher)."""
 
     name = "textbook"
 
-    def __init__(self, corpus: Path, work_dir: Path, embedder: Embedder, chunk_size: int = 1024):
+    def __init__(self, corpus: Path, work_dir: Path, embedder: Embedder, top_k: int = RetrievalSettings.top_k,
+                 chunk_size: int = 1024):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
@@ -34,8 +38,15 @@ class TextbookRetriever:
         documents = SimpleDirectoryReader(
             str(corpus), recursive=True, required_exts=[".md", ".csv", ".pdf", ".txt"], filename_as_id=True
         ).load_data(show_progress=False)
+        self.top_k = top_k
+        self._catalog = Catalog(model=embedder.name, collection="textbook")
         for doc in documents:
-            doc.metadata["doc_id"] = Path(doc.metadata.get("file_path", "")).resolve().relative_to(Path(corpus).resolve()).as_posix()
+            path = Path(doc.metadata.get("file_path", "")).resolve()
+            doc_id = doc.metadata["doc_id"] = path.relative_to(Path(corpus).resolve()).as_posix()
+            if doc_id not in self._catalog.documents:
+                self._catalog.documents[doc_id] = DocumentEntry(
+                    doc_id=doc_id, path=str(path), root=str(corpus), sha256=file_sha256(path), kind=path.suffix[1:],
+                    provenance=Provenance(title=path.name))
         client = chromadb.PersistentClient(str(work_dir), settings=ChromaSettings(anonymized_telemetry=False))
         collection = client.get_or_create_collection("textbook")
         storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
@@ -43,14 +54,18 @@ class TextbookRetriever:
             documents, storage_context=storage, transformations=[SentenceSplitter(chunk_size=chunk_size)]
         )
 
-    def search(self, question: str, k: int = 5, scope=None) -> list[Passage]:
+    def catalog(self) -> Catalog:
+        """The files it indexed (no chunk ids: it keeps its own)."""
+        return self._catalog
+
+    def search(self, question: str, k: int | None = None, scope=None) -> list[Passage]:
         """Top-k passages (the scope is ignored: the textbook pipeline has none)."""
-        nodes = self._index.as_retriever(similarity_top_k=k).retrieve(question)
+        nodes = self._index.as_retriever(similarity_top_k=k or self.top_k).retrieve(question)
         return [
             Passage(
-                rank=i, chunk_id=n.node.node_id, doc_id=n.node.metadata.get("doc_id", ""),
-                title=n.node.metadata.get("file_name", ""), collection="", section="", url="", page=None,
-                text=n.node.get_content(), score=float(n.score or 0.0), similarity=float(n.score or 0.0),
+                rank=i, chunk_id=n.node.node_id, doc_id=n.node.metadata.get("doc_id", ""), section="", page=None,
+                text=n.node.get_content(), score=float(n.score or 0.0),
+                provenance=Provenance(title=n.node.metadata.get("file_name", "")), similarity=float(n.score or 0.0),
             )
             for i, n in enumerate(nodes, start=1)
         ]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.clean import inline
+from corpus.text import normalise
 
 GOLD = Path(__file__).with_name("gold.jsonl")
 DEV = Path(__file__).with_name("dev.jsonl")
@@ -16,6 +14,7 @@ HOLDOUT = Path(__file__).with_name("holdout.jsonl")  # written after tuning, wit
 HOLDOUT2 = Path(__file__).with_name("holdout2.jsonl")  # the same, later, refusal-heavy
 HOLDOUT3 = Path(__file__).with_name("holdout3.jsonl")
 HOLDOUT4 = Path(__file__).with_name("holdout4.jsonl")
+HOLDOUT5 = Path(__file__).with_name("holdout5.jsonl")  # written for the judge, before it was trained
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific", "presupposition",
        "absent_fact", "other_language", "task")
 
@@ -72,15 +71,6 @@ def load_cases(path: Path = GOLD) -> list[Case]:
         seen.add(case.id)
         cases.append(case)
     return cases
-
-
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
-
-
-def normalise(text: str) -> str:
-    """Compare text as a reader would: no markup, straight quotes, single spaces, lower case."""
-    text = unicodedata.normalize("NFKC", inline(text)).translate(_QUOTES)
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def contains_evidence(passage_text: str, snippet: str) -> bool:

@@ -14,11 +14,6 @@ def hit_at(relevant: list[bool], k: int) -> float:
     return 1.0 if any(relevant[:k]) else 0.0
 
 
-def reciprocal_rank(relevant: list[bool]) -> float:
-    rank = first_hit_rank(relevant)
-    return 1.0 / rank if rank else 0.0
-
-
 def ndcg_at(relevant: list[bool], k: int, n_relevant: int) -> float:
     """Binary-relevance nDCG@k; the ideal ranking puts min(n_relevant, k) relevant passages first."""
     dcg = sum(1.0 / math.log2(i + 1) for i, r in enumerate(relevant[:k], start=1) if r)

@@ -15,9 +15,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from assistant.service import Assistant, Query, Turn
-from assistant.verify import SUPPORT_THRESHOLD
-from evals.cases import Case, contains_evidence, normalise
+from corpus.records import Query, Turn
+from corpus.settings import CheckSettings
+from corpus.text import normalise
+from evals.cases import Case, contains_evidence
 from evals.metrics import first_hit_rank, hit_at, mean, ndcg_at, percentile
 
 
@@ -55,13 +56,16 @@ class EvalRun:
     metrics: dict
     results: list[CaseResult]
 
+    def summary(self) -> dict:
+        """Everything but the per-case results."""
+        return {k: v for k, v in asdict(self).items() if k != "results"}
+
     def to_dict(self) -> dict:
-        return {**{k: v for k, v in asdict(self).items() if k != "results"}, "results": [r.to_dict() for r in self.results]}
+        return {**self.summary(), "results": [r.to_dict() for r in self.results]}
 
 
-def corpus_version(assistant: Assistant) -> str:
-    """A short hash of the indexed documents' contents."""
-    catalog = assistant.searcher.index.catalog()
+def corpus_version(catalog) -> str:
+    """A short hash of the indexed documents' contents (`catalog`: the assistant's live catalog)."""
     digest = hashlib.sha256("".join(sorted(d.sha256 for d in catalog.documents.values())).encode()).hexdigest()
     return f"{len(catalog.documents)} docs/{digest[:12]}"
 
@@ -70,7 +74,7 @@ def _relevant(case: Case, text: str, doc_id: str) -> bool:
     return any(doc_id == d and contains_evidence(text, e) for e, d in zip(case.evidence, case.evidence_docs))
 
 
-def score_case(case: Case, assistant: Assistant, judge) -> CaseResult:
+def score_case(case: Case, assistant, judge, threshold: float = CheckSettings.support_threshold) -> CaseResult:
     """Ask one case and score it: the answer, then retrieval (top 10) for the ranking metrics."""
     history = tuple(Turn(h.get("question", ""), h.get("answer", "")) for h in case.history)
     started = time.perf_counter()
@@ -83,7 +87,7 @@ def score_case(case: Case, assistant: Assistant, judge) -> CaseResult:
     )
     if not case.answerable:
         return result
-    ranked = assistant.searcher.search(answer.standalone_question or case.question, 10)
+    ranked = assistant.searcher.search(answer.standalone_question or case.question, 10)  # any Searcher
     relevant = [_relevant(case, p.text, p.doc_id) for p in ranked]
     result.hit_rank = first_hit_rank(relevant)
     result.ndcg10 = round(ndcg_at(relevant, 10, len(set(case.evidence))), 4)
@@ -101,12 +105,12 @@ def score_case(case: Case, assistant: Assistant, judge) -> CaseResult:
             continue
         cited = [by_n[n] for n in sentence.citations if n in by_n]
         together = " ".join(c.text for c in cited)
-        supported = judge.support(sentence.text, together) >= SUPPORT_THRESHOLD if cited else False
+        supported = judge.support(sentence.text, together) >= threshold if cited else False
         recalls.append(1.0 if supported else 0.0)
         for c in cited:
-            alone = judge.support(sentence.text, c.text) >= SUPPORT_THRESHOLD
+            alone = judge.support(sentence.text, c.text) >= threshold
             rest = " ".join(o.text for o in cited if o is not c)
-            needed = supported and not (rest and judge.support(sentence.text, rest) >= SUPPORT_THRESHOLD)
+            needed = supported and not (rest and judge.support(sentence.text, rest) >= threshold)
             precisions.append(1.0 if alone or needed else 0.0)
     result.statements = len(answer.sentences)
     result.citation_recall = round(mean(recalls), 4) if recalls else None
@@ -142,13 +146,15 @@ def summarise(results: list[CaseResult]) -> dict:
     }
 
 
-def run(config: str, cases: list[Case], assistant: Assistant, judge, version: str = "") -> EvalRun:
-    """Score every case with one configuration of the assistant."""
-    results = [score_case(case, assistant, judge) for case in cases]
+def run(config: str, cases: list[Case], assistant, judge, version: str = "",
+        threshold: float = CheckSettings.support_threshold) -> EvalRun:
+    """Score every case with one configuration of an assistant (assistant/service.py; any object with its
+    `ask_many`, `searcher` and `catalog`), its citations judged by `judge`."""
+    results = [score_case(case, assistant, judge, threshold) for case in cases]
     return EvalRun(
         config=config,
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        corpus_version=version or corpus_version(assistant),
+        corpus_version=version or corpus_version(assistant.catalog()),
         cases=len(cases),
         unanswerable=sum(1 for c in cases if not c.answerable),
         metrics=summarise(results),

@@ -18,47 +18,36 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
+from corpus.records import DocumentEntry
+
 FORMAT = 1
 CATALOG = "catalog.json"
 JOURNAL = "journal.json"
 
 
 @dataclass
-class DocumentEntry:
-    """What the catalog records of one indexed document."""
-
-    doc_id: str
-    title: str
-    path: str
-    root: str
-    sha256: str
-    kind: str
-    collection: str = ""
-    publisher: str = ""
-    url: str = ""
-    license: str = ""
-    chunk_ids: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Catalog:
+    """The live index: its generation, model and collection, the files of its keyword index and sentence
+    store, and every document with its chunk ids in order."""
+
     generation: int = 0
     model: str = ""
     collection: str = ""
     chunker: dict = field(default_factory=dict)
     keyword_dir: str = ""
-    sentences_file: str = ""  # the SentenceTable of this generation (index/sentences.py)
+    sentences_file: str = ""  # the SentenceStore folder of this generation (index/sentences.py)
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
 
     def chunk_ids(self) -> set[str]:
         return {cid for doc in self.documents.values() for cid in doc.chunk_ids}
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, **asdict(self)}
+        fields = {k: v for k, v in asdict(self).items() if k != "documents"}
+        return {"format": FORMAT, **fields, "documents": {k: d.to_dict() for k, d in self.documents.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Catalog":
-        docs = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
+        docs = {k: DocumentEntry.from_dict(v) for k, v in data.get("documents", {}).items()}
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "documents"}
         return cls(**fields, documents=docs)
 

@@ -1,26 +1,36 @@
-"""The index a data dir holds: one object to write to (ingest) and read from (search).
+"""The index a data dir holds: written by one transaction per ingest (`apply`), read by search.
 
-It owns the embedder, the Chroma store, the keyword index and the catalog, and
-the lock that lets one ingest at a time write. Readers reload the catalog when
-an ingest commits a new one.
+It owns the embedder, the Chroma store, the keyword index, the sentence store
+and the catalog, and the lock that lets one ingest at a time write. `apply`
+is the whole ingest transaction: a journal naming what is about to go live
+and what will go away, the new passages embedded and stored, the sentence
+store and keyword index of the new generation written beside the old ones,
+the catalog committed (the one atomic step, see index/catalog.py), then the
+clean-up. A killed ingest leaves the previous catalog live; the next one
+finishes the clean-up. Readers reload the catalog when an ingest commits.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
 
-from ingest.document import Chunk
-from index.catalog import CATALOG, Catalog, clear_journal, load_catalog, load_journal, save_catalog
+from corpus.records import Changes, Chunk, IngestReport, Provenance
+from corpus.settings import IngestSettings
+from index.catalog import CATALOG, Catalog, Journal, clear_journal, load_catalog, load_journal, save_catalog, save_journal
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, keyword_text
-from index.sentences import SentenceStore, SentenceTable, chunk_sentence_spans, table_for_chunks
+from index.sentences import SentenceStore, SentenceWriter, chunk_sentence_spans
 from index.store import ChromaStore, StoredPassage, collection_name
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 class IndexBusy(RuntimeError):
@@ -28,12 +38,13 @@ class IndexBusy(RuntimeError):
 
 
 class Index:
-    """Embeddings in Chroma (embedded under data_dir/chroma, or at `chroma_url`) plus BM25 and a catalog."""
+    """Embeddings in Chroma (embedded under data_dir/chroma, or at `chroma_url`) plus BM25, sentences and a catalog."""
 
-    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, embed_batch: int = 64):
+    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None,
+                 settings: IngestSettings = IngestSettings()):
         self.data_dir = Path(data_dir)
         self.embedder = embedder
-        self.embed_batch = embed_batch
+        self.settings = settings
         self.collection = collection_name(embedder.name)
         self.chroma_url = chroma_url
         self._store: ChromaStore | None = None
@@ -49,7 +60,8 @@ class Index:
     def store(self) -> ChromaStore:
         """The Chroma collection, opened on first use."""
         if self._store is None:
-            self._store = ChromaStore(self.collection, path=self.data_dir / "chroma", url=self.chroma_url)
+            self._store = ChromaStore(self.collection, path=self.data_dir / "chroma", url=self.chroma_url,
+                                      page=self.settings.store_page)
         return self._store
 
     # -- writing (ingest) -------------------------------------------------
@@ -77,92 +89,128 @@ class Index:
             clear_journal(self.data_dir)
         return catalog
 
-    def add(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None = None) -> SentenceTable:
-        """Embed and store chunks, a batch at a time; return their sentences' vectors (same model pass)."""
-        batch = max(self.embed_batch * 4, 1)
-        tables = []
-        for i in range(0, len(chunks), batch):
-            part = chunks[i : i + batch]
+    def apply(self, changes: Changes, base: Catalog, progress: Progress | None = None) -> IngestReport:
+        """Make `changes` the live index, in place of `base` (the live catalog); hold `writing()` around it.
+
+        Passages already live keep their vectors and sentence rows; only
+        `changes.fresh` chunks not yet live are embedded, a batch at a time.
+        """
+        started = time.perf_counter()
+        progress = progress or (lambda stage, done, total: None)
+        same_store = base.collection == self.collection
+        same_space = same_store and base.chunker == changes.chunker
+        new = Catalog(generation=base.generation + 1, model=self.embedder.name, collection=self.collection,
+                      chunker=changes.chunker, documents=dict(changes.documents))
+        live_before = base.chunk_ids() if same_store else set()
+        live_after = new.chunk_ids()
+        report = IngestReport(
+            documents=len(new.documents), chunks=len(live_after), added_documents=list(changes.added),
+            changed_documents=list(changes.changed), skipped=dict(changes.skipped), timings=dict(changes.timings),
+            removed_documents=list(changes.removed) if same_space else sorted(base.documents),
+        )
+        if not report.changed and same_space and base.sentences_file:
+            self._export_model(report)
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+        adding = sorted(live_after - live_before)
+        removing = sorted(live_before - live_after)
+        save_journal(self.data_dir, Journal(new.generation, self.collection, adding, removing))
+        new.sentences_file = f"sentences-{new.generation}"
+        texts: dict[str, str] = {}  # the keyword index's text of each passage embedded now
+        previous = self._load_sentences(base.sentences_file) if same_store else None
+        with SentenceWriter(self.data_dir / new.sentences_file) as writer:
+            t = time.perf_counter()
+            fresh = (c for c in changes.fresh if c.chunk_id in live_after and c.chunk_id not in live_before)
+            report.embedded_chunks = self._embed(fresh, writer, texts, lambda n: progress("embedding", n, len(adding)))
+            report.timings["embed_store_s"] = round(time.perf_counter() - t, 3)
+            t = time.perf_counter()
+            self._keep_sentences(sorted(live_after - texts.keys()), previous, writer)
+            report.timings["sentences_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        new.keyword_dir = self._build_keyword_index(new, texts)
+        report.timings["keyword_s"] = round(time.perf_counter() - t, 3)
+        self.commit(new)  # the commit point
+        self.store.delete(removing)
+        if base.collection and not same_store:
+            self.store.drop_collection(base.collection)
+        self._drop_older(keep={new.keyword_dir, new.sentences_file})
+        clear_journal(self.data_dir)
+        report.removed_chunks = len(removing)
+        self._export_model(report)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _embed(self, chunks: Iterable[Chunk], writer: SentenceWriter, texts: dict[str, str], done: Callable) -> int:
+        """Embed and store chunks a batch at a time, their sentence rows into `writer`; how many."""
+        count, size = 0, max(self.settings.embed_batch * 4, 1)
+        chunks = iter(chunks)
+        while part := list(islice(chunks, size)):
             vectors, pooled = self._embed_chunks(part)
             self.store.add(part, vectors)
-            tables.append(table_for_chunks(part, pooled))
-            if progress:
-                progress(min(i + batch, len(chunks)), len(chunks))
-        return SentenceTable.concat(tables)
+            for chunk, rows in zip(part, pooled):
+                writer.add_texts(chunk.chunk_id, chunk_sentence_spans(chunk.text, chunk.embedding_text())[0], rows)
+                texts[chunk.chunk_id] = keyword_text(chunk.title, chunk.section, chunk.text)
+            count += len(part)
+            done(count)
+        return count
 
     def _embed_chunks(self, chunks: list[Chunk]):
         texts = [c.embedding_text() for c in chunks]
         spans = [chunk_sentence_spans(c.text, t)[1] for c, t in zip(chunks, texts)]
         return self.embedder.embed_with_spans(texts, spans)
 
-    def save_sentences(self, catalog: Catalog, fresh: SentenceTable, previous: Catalog) -> str:
-        """Write the sentence vectors of `catalog`'s live chunks (kept rows, `fresh` ones, and any
-        live chunk that has none yet, embedded now); return the file's name."""
-        live = catalog.chunk_ids()
-        old = self._load_sentences(previous.sentences_file) if previous.collection == catalog.collection else None
-        table = (old.table() if old is not None else SentenceTable.empty()).merged(fresh, live)
-        lacking = sorted(live - table.chunk_ids())
-        if lacking:  # an index built before sentence vectors were stored, or rows lost: fill in
-            chunks = [
-                Chunk(chunk_id=p.id, doc_id=p.metadata.get("doc_id", ""), text=p.text, section=p.metadata.get("section", ""),
-                      start=0, end=0, title=p.metadata.get("title", ""))
-                for p in self.store.get(lacking)
-            ]
-            for i in range(0, len(chunks), self.embed_batch * 4):
-                part = chunks[i : i + self.embed_batch * 4]
-                table = table.merged(table_for_chunks(part, self._embed_chunks(part)[1]), live)
-        name = f"sentences-{catalog.generation}"
-        table.save(self.data_dir / name)
-        return name
+    def _keep_sentences(self, kept: list[str], previous: SentenceStore | None, writer: SentenceWriter) -> None:
+        """Copy the sentence rows of passages that stay live; embed any the previous store lacks."""
+        have: set[str] = set()
+        if previous is not None and kept:
+            keys = previous.row_keys()
+            for cid, rows in previous.chunk_rows(kept):
+                writer.add(cid, keys[rows].tolist(), np.asarray(previous.vectors[rows]))
+                have.add(cid)
+        lacking = [cid for cid in kept if cid not in have]
+        for i in range(0, len(lacking), self.settings.embed_batch * 4):  # an index built without sentence rows
+            part = [_chunk_of(p) for p in self.store.get(lacking[i : i + self.settings.embed_batch * 4])]
+            for chunk, rows in zip(part, self._embed_chunks(part)[1]):
+                writer.add_texts(chunk.chunk_id, chunk_sentence_spans(chunk.text, chunk.embedding_text())[0], rows)
 
-    def drop_sentence_files(self, keep: str) -> None:
-        # folders, .npz files of earlier versions, and temporary folders of an ingest that was killed
-        for path in [*self.data_dir.glob("sentences-*"), *self.data_dir.glob(".sentences-*")]:
-            if path.name == keep:
-                continue
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-
-    def commit(self, catalog: Catalog) -> None:
-        """Make `catalog` the live one (atomic: see index/catalog.py)."""
-        save_catalog(self.data_dir, catalog)
-        self._committed = catalog.generation
-
-    def delete(self, ids: list[str]) -> None:
-        self.store.delete(ids)
-
-    def drop_collection(self, name: str) -> None:
-        self.store.drop_collection(name)
-
-    def build_keyword_index(self, catalog: Catalog, fresh: dict[str, Chunk]) -> str:
-        """Build BM25 over every live chunk into a new folder; return the folder's name."""
+    def _build_keyword_index(self, catalog: Catalog, texts: dict[str, str]) -> str:
+        """BM25 over every live chunk into a new folder (texts of passages not embedded now come from the
+        store); the folder's name."""
         ids = [cid for doc in catalog.documents.values() for cid in doc.chunk_ids]
-        texts: dict[str, str] = {cid: keyword_text(c.title, c.section, c.text) for cid, c in fresh.items()}
         missing = [cid for cid in ids if cid not in texts]
         for passage in self.store.get(missing):
             meta = passage.metadata
             texts[passage.id] = keyword_text(meta.get("title", ""), meta.get("section", ""), passage.text)
         lost = [cid for cid in ids if cid not in texts]
         if lost:
-            raise RuntimeError(f"{len(lost)} passages are in the catalog but not in Chroma; re-ingest with --rebuild")
-        docs = [catalog.documents[d] for d in catalog.documents]
-        doc_of = {cid: i for i, doc in enumerate(docs) for cid in doc.chunk_ids}
+            raise RuntimeError(f"{len(lost)} passages are in the catalog but not in Chroma; ingest into a new data dir")
+        doc_of = {cid: doc for doc in catalog.documents.values() for cid in doc.chunk_ids}
         name = f"keyword-{catalog.generation}"
-        KeywordIndex.build(
-            self.data_dir / name,
-            ids,
-            [texts[cid] for cid in ids],
-            doc_ids=[docs[doc_of[cid]].doc_id for cid in ids],
-            collections=[docs[doc_of[cid]].collection for cid in ids],
-        )
+        KeywordIndex.build(self.data_dir / name, ids, [texts[cid] for cid in ids],
+                           doc_ids=[doc_of[cid].doc_id for cid in ids], collections=[doc_of[cid].collection for cid in ids])
         return name
 
-    def drop_keyword_dirs(self, keep: str) -> None:
-        for path in self.data_dir.glob("keyword-*"):
-            if path.name != keep:
+    def commit(self, catalog: Catalog) -> None:
+        """Make `catalog` the live one (atomic: see index/catalog.py)."""
+        save_catalog(self.data_dir, catalog)
+        self._committed = catalog.generation
+
+    def _drop_older(self, keep: set[str]) -> None:
+        """Remove keyword indexes and sentence stores of other generations, and temporary folders of a killed
+        ingest."""
+        for path in [*self.data_dir.glob("keyword-*"), *self.data_dir.glob("sentences-*"), *self.data_dir.glob(".sentences-*")]:
+            if path.name in keep:
+                continue
+            if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _export_model(self, report: IngestReport) -> None:
+        """Save the embedding model for onnxruntime once, so answering processes need not load torch."""
+        t = time.perf_counter()
+        if self.embedder.export_onnx() is not None:
+            report.timings["model_export_s"] = round(time.perf_counter() - t, 3)
 
     # -- reading (search) -------------------------------------------------
     def catalog(self) -> Catalog:
@@ -218,10 +266,10 @@ class Index:
 
     def _load_sentences(self, name: str) -> SentenceStore | None:
         path = self.data_dir / name
-        if not name or not path.exists():
+        if not name or not path.is_dir():
             return None
         try:
-            return SentenceStore.open(path) if path.is_dir() else SentenceStore.from_table(SentenceTable.load(path))
+            return SentenceStore.open(path)
         except (OSError, ValueError):  # unreadable: answers embed sentences instead
             return None
 
@@ -236,3 +284,9 @@ class Index:
     def passages(self, ids: list[str]) -> list[StoredPassage]:
         return self.store.get(ids)
 
+
+def _chunk_of(passage: StoredPassage) -> Chunk:
+    """A stored passage as a chunk again (for re-embedding its sentences)."""
+    meta = passage.metadata
+    return Chunk(chunk_id=passage.id, doc_id=meta.get("doc_id", ""), text=passage.text, section=meta.get("section", ""),
+                 start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), provenance=Provenance.from_dict(meta))

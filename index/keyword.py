@@ -5,39 +5,15 @@ from __future__ import annotations
 import json
 import math
 from array import array
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
+from corpus.text import tokenize
 
 def keyword_text(title: str, section: str, text: str) -> str:
     """What BM25 reads for a passage: its heading path and its text."""
     return f"{section or title}\n{text}"
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case, drop English stop words, stem."""
-    words = [w.replace("’", "'").split("'")[0] for w in _WORD.findall(text.lower())]
-    stop = _stopwords()
-    return _stemmer().stemWords([w for w in words if w and w not in stop])
 
 
 class KeywordIndex:
@@ -55,7 +31,7 @@ class KeywordIndex:
         # plain ndarray views of the memory maps: the same pages, without np.memmap's cost on every slice
         self._scores = {k: np.asarray(v) if isinstance(v, np.ndarray) else v for k, v in retriever.scores.items()}
         self._vocab = retriever.vocab_dict
-        self._ids = ids  # row -> chunk id (a memory-mapped array, or a list in an old index)
+        self._ids = ids  # row -> chunk id (a memory-mapped array)
         self._doc_codes = np.asarray(doc_codes, dtype=np.int32)
         self._docs = {doc: i for i, doc in enumerate(docs)}
         self._collections: dict[str, list[int]] = {}
@@ -96,17 +72,11 @@ class KeywordIndex:
         import bm25s
 
         rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-        if rows.get("format") == 2:
-            ids = np.load(folder / "ids.npy", mmap_mode="r")
-            codes = np.load(folder / "doc_codes.npy", mmap_mode="r")
-            docs, doc_collections = rows["docs"], rows["doc_collections"]
-        else:  # an index written before format 2: per-row lists
-            ids = rows["ids"]
-            docs = list(dict.fromkeys(rows["doc_ids"]))
-            code_of = {doc: i for i, doc in enumerate(docs)}
-            codes = np.array([code_of[d] for d in rows["doc_ids"]], dtype=np.int32)
-            first = dict(zip(rows["doc_ids"][::-1], rows["collections"][::-1]))
-            doc_collections = [first[d] for d in docs]
+        if rows.get("format") != 2:
+            raise ValueError(f"{folder}: a keyword index of an unknown format; run procure-ai ingest again")
+        ids = np.load(folder / "ids.npy", mmap_mode="r")
+        codes = np.load(folder / "doc_codes.npy", mmap_mode="r")
+        docs, doc_collections = rows["docs"], rows["doc_collections"]
         if not len(ids):
             return None
         retriever = bm25s.BM25.load(str(folder), mmap=True)
@@ -144,9 +114,8 @@ class KeywordIndex:
         cannot reach the top k; the remaining terms are added only to the
         passages that still can, a term at a time, dropping those that no
         longer can. Ties at the k-th score go to the earlier rows, so results
-        are the same every run. On a million synthetic passages BM25 takes
-        p50 14 ms, p95 30 ms (evals/scale.py); tests/test_keyword.py checks it
-        against scoring every posting.
+        are the same every run. tests/test_keyword.py checks it against scoring
+        every posting; README "Scale" gives its speed at a million passages.
         """
         spans = sorted((s for s in (self._postings(t) for t in tokenize(query)) if s and s[1] > s[0]),
                        key=lambda s: s[1] - s[0])

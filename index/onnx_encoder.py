@@ -1,12 +1,11 @@
 """The embedding model run by onnxruntime: the same vectors without loading torch.
 
 Answering a question needs one small embedding. Through sentence-transformers
-that means importing torch, transformers and scikit-learn first: 8 to 20 s
-before a fresh `procure-ai ask` or `serve` can answer, and about 15 ms a
-question after. Ingest, which loads the model anyway, exports it once to ONNX
+that means importing torch, transformers and scikit-learn first, seconds
+before a fresh `procure-ai ask` or `serve` can answer. Ingest, which loads the model anyway, exports it once to ONNX
 (`export`, into DATA_DIR/models/); readers then embed questions with
 onnxruntime and the model's own `tokenizer.json` (`OnnxEncoder`): well under
-a second to load, a few ms a question, vectors equal to torch's within 1e-6.
+a second to load, vectors equal to torch's within 1e-6.
 A later ingest embeds with it too (token vectors and offsets for the sentence
 vectors, token counts for the chunker), so it never needs torch either.
 
@@ -91,8 +90,8 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        # no busy-waiting between runs: spinning worker threads took CPU from the search that follows each
-        # question's embedding (p95 of the next 25 ms of Python work 45 ms with it, 30 ms without, on 2 cores)
+        # no busy-waiting between runs: spinning worker threads take CPU from the search that follows each
+        # question's embedding
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # whole texts, for counting

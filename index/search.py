@@ -8,119 +8,51 @@ URL, exact text and offsets.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 import numpy as np
 
+from corpus.records import Passage, Provenance, Scope
+from corpus.settings import RetrievalSettings
+from index.catalog import Catalog
 from index.index import Index
 from index.store import StoredPassage
-
-Mode = Literal["hybrid", "dense", "keyword"]
-EXACT_MAX = 1000  # a scope of at most this many passages is searched exactly, over its vectors fetched by id
-OVERFETCH_MAX = 2000  # a larger one: at most this many unfiltered neighbours, those in scope kept
-
 
 class IndexNotReady(RuntimeError):
     """There is no index yet, or it was built with another embedding model."""
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Restrict a search to some documents and/or collections (empty: everything)."""
-
-    doc_ids: frozenset[str] = frozenset()
-    collections: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, collections=None, doc_ids=None) -> "Scope":
-        """A scope from user input: each argument a name, a list of names, or nothing."""
-
-        def names(value) -> frozenset[str]:
-            if not value:
-                return frozenset()
-            return frozenset([value] if isinstance(value, str) else (str(v) for v in value))
-
-        return cls(doc_ids=names(doc_ids), collections=names(collections))
-
-    def where(self) -> dict | None:
-        clauses = []
-        if self.doc_ids:
-            clauses.append({"doc_id": {"$in": sorted(self.doc_ids)}})
-        if self.collections:
-            clauses.append({"collection": {"$in": sorted(self.collections)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-@dataclass
-class Passage:
-    """A retrieved passage, ranked."""
-
-    rank: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    collection: str
-    section: str
-    url: str
-    page: int | None
-    text: str
-    score: float
-    start: int = 0
-    end: int = 0
-    publisher: str = ""
-    license: str = ""
-    similarity: float | None = None  # cosine similarity to the question, when dense search saw it
-    signals: dict = field(default_factory=dict)  # ranks in each retriever, for evals and debugging
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 class Searcher:
-    """Finds passages for questions in an Index.
+    """Finds passages for questions in an Index (`settings` is the retrieval branch of the settings tree).
 
-    Dense and keyword candidates are fused by z-scored relevance, which beat
-    reciprocal-rank fusion on the dev set: the passage's cosine, plus its
-    closest sentence's cosine (sentence vectors stored at ingest, weighted
-    `sentence_weight`), plus BM25 (weighted `keyword_weight`). The best chunks are then widened into their section: up to
-    `expand` neighbouring chunks of the same section join the passage ("small
-    to big"), so a list split over two chunks comes back whole, and a section
-    is returned once. Then up to `children` chunks of its own subsections that
-    directly follow it join too, while the passage stays within `max_words`:
-    a section's opening that leads into "Key roles include" comes back with
-    the roles. That raised gold hit@5 0.705 -> 0.718, MRR 0.578 -> 0.591,
-    cited evidence 0.615 -> 0.628 (dev hit@5 0.737 -> 0.789, MRR 0.506 ->
-    0.568), passages 19 words longer on average; key points 0.391 -> 0.387
-    (dev 0.545 -> 0.527). BM25 at weight 1.0 instead of 0.5, judged on the
-    184 answerable questions of gold, dev and the four held-out sets: hit@5
-    0.728 -> 0.766, MRR 0.589 -> 0.606, but answers no better (cited
-    evidence 0.670 -> 0.665, key points 0.470 -> 0.473) and the chatbot-
-    licence answer loses its "Key roles include" line: left at 0.5.
+    Dense and keyword candidates are fused by z-scored relevance: the passage's
+    cosine, plus its closest sentence's cosine (sentence vectors stored at
+    ingest, weighted `sentence_weight`), plus BM25 (weighted `keyword_weight`).
+    Z-scores put the three on one scale whatever their ranges, so a passage
+    strong in one retriever and absent from another still competes. The best
+    chunks are then widened into their section: up to `expand` neighbouring
+    chunks of the same section join the passage ("small to big"), so a list
+    split over two chunks comes back whole, and a section is returned once.
+    Then up to `children` chunks of its own subsections that directly follow
+    it join too, while the passage stays within `max_words`: a section's
+    opening that leads into "Key roles include" comes back with the roles.
     """
 
-    def __init__(
-        self, index: Index, mode: Mode = "hybrid", candidates: int = 100, keyword_weight: float = 0.5,
-        sentence_weight: float = 0.5, expand: int = 1, exact_max: int = EXACT_MAX, overfetch_max: int = OVERFETCH_MAX,
-        children: int = 2, max_words: int = 400,
-    ):
+    def __init__(self, index: Index, settings: RetrievalSettings = RetrievalSettings()):
         self.index = index
-        self.mode = mode
-        self.candidates = candidates
-        self.keyword_weight = keyword_weight
-        self.sentence_weight = sentence_weight
-        self.expand = expand
-        self.children = children  # subsection chunks a section's passage may take in after it (see _run)
-        self.max_words = max_words  # ... while the passage stays within this many words
-        self.exact_max, self.overfetch_max = exact_max, overfetch_max  # how a scope is searched: see _dense
+        self.settings = settings
+        self.mode = settings.mode
         self._scopes: tuple = (None, {})  # (catalog, {scope: its passage ids}) for _scope_ids
 
-    def search(self, query: str, k: int = 5, scope: Scope = Scope()) -> list[Passage]:
+    def catalog(self) -> Catalog:
+        """The live catalog: what can be searched."""
+        return self.index.catalog()
+
+    def search(self, query: str, k: int | None = None, scope: Scope = Scope()) -> list[Passage]:
+        """The k (default: top_k) best passages for one query."""
         return self.search_many([query], k, scope)[0]
 
-    def search_many(self, queries: list[str], k: int = 5, scope: Scope = Scope()) -> list[list[Passage]]:
+    def search_many(self, queries: list[str], k: int | None = None, scope: Scope = Scope()) -> list[list[Passage]]:
+        k = self.settings.top_k if k is None else k
         catalog = self.index.catalog()
         if not catalog.documents:
             raise IndexNotReady("the index is empty: run `procure-ai ingest FOLDER` first")
@@ -141,7 +73,7 @@ class Searcher:
         keyword: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
             vector = self.index.embedder.embed_query(query)
-            for cid, distance in self._dense(vector, self.candidates + len(not_live), scope):
+            for cid, distance in self._dense(vector, self.settings.candidates + len(not_live), scope):
                 if cid in not_live:
                     continue
                 dense[cid] = similarity[cid] = 1.0 - distance
@@ -149,16 +81,16 @@ class Searcher:
         kw = self.index.keyword() if self.mode in ("hybrid", "keyword") else None
         if kw is not None:
             mask = kw.mask(set(scope.doc_ids), set(scope.collections), not_live)
-            for cid, score in kw.search(query, self.candidates, mask):
+            for cid, score in kw.search(query, self.settings.candidates, mask):
                 keyword[cid] = score
                 signals.setdefault(cid, {}).update(keyword_rank=len(keyword), bm25=round(score, 3))
         sentence: dict[str, float] = {}
-        if dense and self.sentence_weight and self.mode == "hybrid":
+        if dense and self.settings.sentence_weight and self.mode == "hybrid":
             sentence = self.index.sentence_similarity(vector, dense.keys() | keyword.keys())
             for r, cid in enumerate(sorted(sentence, key=lambda c: -sentence[c]), start=1):
                 signals.setdefault(cid, {})["sentence_rank"] = r
         parts = [_zfuse(scores, weight) for scores, weight in
-                 ((dense, 1.0), (sentence, self.sentence_weight), (keyword, self.keyword_weight)) if scores]
+                 ((dense, 1.0), (sentence, self.settings.sentence_weight), (keyword, self.settings.keyword_weight)) if scores]
         floors = [_floor(part) for part in parts]
         fused = {
             cid: sum(part.get(cid, floor) for part, floor in zip(parts, floors))
@@ -170,8 +102,7 @@ class Searcher:
         """(chunk id, cosine distance) of the k nearest passages in scope, nearest first.
 
         Chroma's metadata filter costs time in proportion to the whole
-        collection (125 ms for one document among 100k passages, over a second
-        at 1M), so a scope avoids it where it can: a small one is searched
+        collection, not to the scope, so a scope avoids it where it can: a small one is searched
         exactly over its own vectors; a large share of the index by taking more
         unfiltered neighbours and keeping those in scope. Only a scope that is
         both large and a small share of the index is left to the filter.
@@ -181,7 +112,7 @@ class Searcher:
         ids, inside = self._scope_ids(scope)
         if not ids:
             return []
-        if len(ids) <= self.exact_max:
+        if len(ids) <= self.settings.exact_max:
             found, vectors = self.index.store.vectors(ids)
             if not found:
                 return []
@@ -190,7 +121,7 @@ class Searcher:
             return [(found[i], float(1.0 - cosine[i])) for i in best]
         total = len(self.index.positions())
         want = min(total, math.ceil(1.5 * k * total / len(ids)))
-        if want <= self.overfetch_max:
+        if want <= self.settings.overfetch_max:
             hits = [(cid, d) for cid, d in self.index.dense(vector, want) if cid in inside][:k]
             if len(hits) >= min(k, len(ids)):
                 return hits
@@ -230,8 +161,8 @@ class Searcher:
                     continue
                 doc_id, i = position[cid]
                 ids = catalog.documents[doc_id].chunk_ids
-                window = ids[max(0, i - self.expand) : i + self.expand + 1]
-                ahead = ids[max(0, i - self.expand) : i + self.expand + 1 + self.children]
+                window = ids[max(0, i - self.settings.expand) : i + self.settings.expand + 1]
+                ahead = ids[max(0, i - self.settings.expand) : i + self.settings.expand + 1 + self.settings.children]
                 batch.append((cid, window, ahead))
                 covered.update(window)
             missing = list(dict.fromkeys(cid for _, _, ahead in batch for cid in ahead if cid not in records))
@@ -260,19 +191,19 @@ class Searcher:
         lo = hi = at
         while lo > 0 and window[lo - 1] in records and records[window[lo - 1]].metadata.get("section") == section:
             lo -= 1
-        while hi + 1 < len(window) and hi + 1 <= at + self.expand and window[hi + 1] in records \
+        while hi + 1 < len(window) and hi + 1 <= at + self.settings.expand and window[hi + 1] in records \
                 and records[window[hi + 1]].metadata.get("section") == section:
             hi += 1
         run = window[lo : hi + 1]
-        if self.children and hi + 1 < len(window):
+        if self.settings.children and hi + 1 < len(window):
             words = sum(len(records[c].text.split()) for c in run)
             prefix = f"{section} > " if section else None
-            for cid in window[hi + 1 : hi + 1 + self.children]:
+            for cid in window[hi + 1 : hi + 1 + self.settings.children]:
                 rec = records.get(cid)
                 if prefix is None or rec is None or not rec.metadata.get("section", "").startswith(prefix):
                     break
                 words += len(rec.text.split())
-                if words > self.max_words:
+                if words > self.settings.max_words:
                     break
                 run.append(cid)
         return run
@@ -287,17 +218,13 @@ class Searcher:
             rank=rank,
             chunk_id=best,
             doc_id=meta.get("doc_id", ""),
-            title=meta.get("title", ""),
-            collection=meta.get("collection", ""),
             section=meta.get("section", ""),
-            url=meta.get("url", ""),
             page=first.get("page"),
             text=text,
             score=round(fused[best], 4),
+            provenance=Provenance.from_dict(meta),
             start=int(first.get("start", 0)),
             end=int(last.get("end", 0)),
-            publisher=meta.get("publisher", ""),
-            license=meta.get("license", ""),
             similarity=round(similarity[best], 4) if best in similarity else None,
             signals={**signals.get(best, {}), "chunks": run},
         )

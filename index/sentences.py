@@ -1,23 +1,22 @@
 """Sentence vectors for the answerer and the citation check, computed at ingest at no extra cost.
 
 Answers compare the question with single sentences of the retrieved passages.
-Embedding those sentences when the question comes cost about 50 ms a question.
-Instead, ingest keeps what the model computes anyway for each passage, its
-token vectors, and averages them over each sentence's tokens ("late
+Embedding those sentences when the question comes would cost a model pass per
+question. Instead, ingest keeps what the model computes anyway for each
+passage, its token vectors, averaged over each sentence's tokens ("late
 chunking"): no extra model pass, and each vector carries its passage's
-context (on the gold set, key-point coverage rose from 0.319 to 0.339). A
-question then needs only its own embedding.
+context. A question then needs only its own embedding.
 
-`SentenceTable` holds rows of (sentence key, chunk id, vector) in memory while
-ingest builds them. It is saved as a `SentenceStore`: a folder per catalog
-generation, written before the catalog commits (see ingest/pipeline.py), of
-plain .npy files that readers memory-map. Rows are grouped by chunk id, and
-both chunk ids and sentence keys are sorted, so a lookup is a binary search:
-opening the store costs nothing, and only the rows an answer touches are read
-from disk (at 1M passages the table is ~13 GB, which no reader should load).
-`SentenceVectors` is the answerer's reader: stored rows first; a sentence not
-stored (one that straddles two chunks, an LLM's claim) is embedded on its own
-and cached.
+A `SentenceStore` is a folder per catalog generation of plain .npy files that
+readers memory-map: the vectors in the order they were written (a chunk's
+sentences together), and lookups sorted by chunk id (each chunk's first and
+last row) and by sentence key. Every lookup is a binary search, so opening the
+store costs nothing and only the rows an answer touches are read from disk
+(at a million passages the vectors are about 12 GB, which no reader loads).
+`SentenceWriter` writes one a batch at a time, so an ingest never holds every
+vector in memory. `SentenceVectors` is the answerer's reader: stored rows
+first; a sentence not stored (one that straddles two chunks, an LLM's claim)
+is embedded on its own and cached.
 """
 
 from __future__ import annotations
@@ -25,16 +24,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import struct
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ingest.document import Chunk
-from ingest.sentences import sentence_spans
+from corpus.text import sentence_spans
+
+_HEADER = 128  # bytes of the vectors file's .npy header, written again with the real row count at the end
 
 
 def sentence_key(text: str) -> bytes:
@@ -48,127 +47,102 @@ def chunk_sentence_spans(chunk_text: str, embedding_text: str) -> tuple[list[str
     return [chunk_text[s:e] for s, e in spans], [(s + shift, e + shift) for s, e in spans]
 
 
-@dataclass
-class SentenceTable:
-    """Rows of (sentence key, chunk id, vector)."""
-
-    keys: np.ndarray  # (n,) S16
-    chunks: np.ndarray  # (n,) str
-    vectors: np.ndarray  # (n, d) float32
-
-    @classmethod
-    def empty(cls, dimensions: int = 0) -> "SentenceTable":
-        return cls(np.zeros(0, dtype="S16"), np.zeros(0, dtype="U1"), np.zeros((0, dimensions), dtype=np.float32))
-
-    @classmethod
-    def from_rows(cls, rows: list[tuple[str, str, np.ndarray]]) -> "SentenceTable":
-        """From (sentence text, chunk id, vector) rows."""
-        if not rows:
-            return cls.empty()
-        return cls(
-            np.array([sentence_key(text) for text, _, _ in rows], dtype="S16"),
-            np.array([chunk for _, chunk, _ in rows]),
-            np.stack([vector for _, _, vector in rows]).astype(np.float32),
-        )
-
-    @classmethod
-    def concat(cls, tables: list["SentenceTable"]) -> "SentenceTable":
-        tables = [t for t in tables if len(t)]
-        if not tables:
-            return cls.empty()
-        return cls(
-            np.concatenate([t.keys for t in tables]),
-            np.concatenate([t.chunks.astype(str) for t in tables]),
-            np.concatenate([t.vectors for t in tables]),
-        )
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def chunk_ids(self) -> set[str]:
-        return set(self.chunks.tolist())
-
-    def merged(self, newer: "SentenceTable", live: set[str]) -> "SentenceTable":
-        """This table's rows of live chunks that `newer` does not replace, plus `newer`'s rows."""
-        replaced = newer.chunk_ids()
-        keep = np.array([c in live and c not in replaced for c in self.chunks.tolist()], dtype=bool)
-        return SentenceTable.concat([SentenceTable(self.keys[keep], self.chunks[keep], self.vectors[keep]), newer])
-
-    def save(self, folder: Path) -> None:
-        """Write as a SentenceStore folder, atomically: readers see no folder or the whole one."""
-        with store_writer(folder) as tmp:
-            for name, array in self._grouped().items():
-                np.save(tmp / f"{name}.npy", array)
-
-    def _grouped(self) -> dict[str, np.ndarray]:
-        """The store's arrays for these rows: vectors grouped by sorted chunk id, and the lookups."""
-        chunks = self.chunks.astype(str)
-        order = np.argsort(chunks, kind="stable")
-        chunks = chunks[order]
-        firsts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]]) if len(chunks) else np.zeros(0, dtype=np.int64)
-        return {"vectors": self.vectors[order].astype(np.float32),
-                **lookup_arrays(chunks[firsts], np.r_[firsts, len(chunks)], self.keys[order])}
-
-    @classmethod
-    def load(cls, path: Path) -> "SentenceTable":
-        """An .npz written by procure-ai before the store was memory-mapped."""
-        with np.load(path, allow_pickle=False) as data:
-            return cls(data["keys"], data["chunks"], data["vectors"])
+def _npy_header(rows: int, dimensions: int) -> bytes:
+    """A float32 (rows, dimensions) .npy header padded to _HEADER bytes, so it can be rewritten in place."""
+    body = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, dimensions)
+    body = body.ljust(_HEADER - 11) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body.encode("latin1")
 
 
-@contextmanager
-def store_writer(folder: Path) -> Iterator[Path]:
-    """A temporary folder beside `folder` to write a store's files into; renamed to `folder` when the block ends
-    without error, removed otherwise."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        yield tmp
-        for path in tmp.iterdir():
-            with open(path, "rb+") as fh:
-                os.fsync(fh.fileno())
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+class SentenceWriter:
+    """Writes a SentenceStore into `folder` a batch at a time; readers see no folder or the whole one.
 
+    Use as a context manager: on a clean exit the lookups are written and the
+    folder renamed into place; on an error nothing is left behind.
+    """
 
-def lookup_arrays(chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> dict[str, np.ndarray]:
-    """The store's lookups for rows grouped by chunk: `chunk_ids` sorted, chunk i owning rows
-    starts[i]:starts[i+1]; `row_keys` the sentence key of each row (stored sorted, with their rows)."""
-    key_order = np.argsort(row_keys, kind="stable")
-    return {"chunk_ids": np.asarray(chunk_ids).astype(str), "starts": np.asarray(starts, dtype=np.int64),
-            "keys": np.asarray(row_keys, dtype="S16")[key_order], "key_rows": key_order.astype(np.int64)}
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._chunks: list[str] = []
+        self._starts: list[int] = []
+        self._keys: list[np.ndarray] = []
+        self.rows = 0
+        self.dimensions = 0
 
+    def __enter__(self) -> "SentenceWriter":
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=f".{self.folder.name}."))
+        self._vectors = open(self._tmp / "vectors.npy", "wb")
+        self._vectors.write(b"\0" * _HEADER)
+        return self
 
-def write_lookup(folder: Path, chunk_ids: np.ndarray, starts: np.ndarray, row_keys: np.ndarray) -> None:
-    """`lookup_arrays` saved into a store folder (the vectors are written on their own)."""
-    for name, array in lookup_arrays(chunk_ids, starts, row_keys).items():
-        np.save(folder / f"{name}.npy", array)
+    def add(self, chunk_id: str, keys: list[bytes], vectors: np.ndarray) -> None:
+        """One chunk's sentence rows: their keys and vectors, in the chunk's order."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(keys), -1)
+        if len(keys):
+            self.dimensions = self.dimensions or vectors.shape[1]
+            self._vectors.write(vectors.tobytes())
+        self._chunks.append(chunk_id)
+        self._starts.append(self.rows)
+        self._keys.append(np.asarray(keys, dtype="S16"))
+        self.rows += len(keys)
+
+    def add_texts(self, chunk_id: str, texts: list[str], vectors: list) -> None:
+        """A chunk's sentences as the embedder returned them (a sentence it could not place has None)."""
+        kept = [(t, v) for t, v in zip(texts, vectors) if v is not None]
+        self.add(chunk_id, [sentence_key(t) for t, _ in kept],
+                 np.array([v for _, v in kept], dtype=np.float32) if kept else np.zeros((0, 0), np.float32))
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                self._vectors.seek(0)
+                self._vectors.write(_npy_header(self.rows, self.dimensions))
+                self._vectors.flush()
+                os.fsync(self._vectors.fileno())
+            self._vectors.close()
+            if kind is not None:
+                return
+            chunks = np.asarray(self._chunks, dtype=str)
+            order = np.argsort(chunks, kind="stable")
+            starts = np.asarray(self._starts, dtype=np.int64)
+            stops = np.r_[starts[1:], self.rows].astype(np.int64) if len(starts) else starts
+            keys = np.concatenate(self._keys) if self._keys else np.zeros(0, dtype="S16")
+            key_order = np.argsort(keys, kind="stable")
+            for name, array in {"chunk_ids": chunks[order], "starts": starts[order], "stops": stops[order],
+                                "keys": keys[key_order], "key_rows": key_order.astype(np.int64)}.items():
+                np.save(self._tmp / f"{name}.npy", array)
+            for path in self._tmp.iterdir():
+                with open(path, "rb+") as fh:
+                    os.fsync(fh.fileno())
+            if self.folder.exists():
+                shutil.rmtree(self.folder)
+            os.replace(self._tmp, self.folder)
+        finally:
+            if self._tmp.exists():
+                shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 class SentenceStore:
-    """A saved sentence table, memory-mapped (see the module's docstring)."""
+    """A saved sentence store, memory-mapped (see the module's docstring)."""
 
-    def __init__(self, vectors: np.ndarray, chunk_ids: np.ndarray, starts: np.ndarray, keys: np.ndarray,
-                 key_rows: np.ndarray):
-        self.vectors, self.chunk_ids, self.starts, self.keys, self.key_rows = vectors, chunk_ids, starts, keys, key_rows
+    def __init__(self, vectors: np.ndarray, chunk_ids: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                 keys: np.ndarray, key_rows: np.ndarray):
+        self.vectors, self.chunk_ids, self.starts, self.stops = vectors, chunk_ids, starts, stops
+        self.keys, self.key_rows = keys, key_rows
 
     @classmethod
     def open(cls, folder: Path) -> "SentenceStore":
         # plain ndarray views of the memory maps: the same pages, without np.memmap's cost on every lookup
-        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False))
-                  for name in ("vectors", "chunk_ids", "starts", "keys", "key_rows")}
-        if len(arrays["starts"]) != len(arrays["chunk_ids"]) + 1 or len(arrays["keys"]) != len(arrays["vectors"]):
+        names = ("vectors", "chunk_ids", "starts", "keys", "key_rows")
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)) for name in names}
+        if (folder / "stops.npy").exists():
+            arrays["stops"] = np.asarray(np.load(folder / "stops.npy", mmap_mode="r", allow_pickle=False))
+        else:  # written before stores were streamed: rows grouped by sorted chunk id, one start more than chunks
+            arrays["stops"], arrays["starts"] = arrays["starts"][1:], arrays["starts"][:-1]
+        if len(arrays["starts"]) != len(arrays["chunk_ids"]) or len(arrays["keys"]) != len(arrays["vectors"]):
             raise ValueError(f"{folder}: the store's files do not match")
         return cls(**arrays)
-
-    @classmethod
-    def from_table(cls, table: SentenceTable) -> "SentenceStore":
-        """In memory, for an .npz written by an earlier version."""
-        return cls(**table._grouped())
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -179,18 +153,18 @@ class SentenceStore:
     def chunk_rows(self, chunk_ids: list[str]) -> list[tuple[str, slice]]:
         """(chunk id, its rows) for each of `chunk_ids` the store has."""
         found = _find(self.chunk_ids, np.asarray(chunk_ids, dtype=str))
-        return [(cid, slice(int(self.starts[i]), int(self.starts[i + 1]))) for cid, i in zip(chunk_ids, found) if i is not None]
+        return [(cid, slice(int(self.starts[i]), int(self.stops[i]))) for cid, i in zip(chunk_ids, found) if i is not None]
 
     def rows_of_keys(self, keys: list[bytes]) -> list[int | None]:
         """The row of each sentence key, None where the store lacks it."""
         return [int(self.key_rows[i]) if i is not None else None
                 for i in _find(self.keys, np.asarray(keys, dtype="S16"))]
 
-    def table(self) -> SentenceTable:
-        """Every row, in memory (ingest merges it with new rows)."""
+    def row_keys(self) -> np.ndarray:
+        """The sentence key of every row, in row order."""
         keys = np.empty(len(self.keys), dtype="S16")
         keys[np.asarray(self.key_rows)] = self.keys
-        return SentenceTable(keys, np.repeat(np.asarray(self.chunk_ids), np.diff(self.starts)), np.array(self.vectors))
+        return keys
 
 
 def _find(sorted_values: np.ndarray, wanted: np.ndarray) -> list[int | None]:
@@ -199,15 +173,6 @@ def _find(sorted_values: np.ndarray, wanted: np.ndarray) -> list[int | None]:
         return [None] * len(wanted)
     at = np.minimum(np.searchsorted(sorted_values, wanted), len(sorted_values) - 1)
     return [i if ok else None for i, ok in zip(at.tolist(), (sorted_values[at] == wanted).tolist())]
-
-
-def table_for_chunks(chunks: list[Chunk], pooled: list[list]) -> SentenceTable:
-    """Rows for chunks embedded with `Embedder.embed_with_spans` over `chunk_sentence_spans`."""
-    rows = []
-    for chunk, vectors in zip(chunks, pooled):
-        texts, _ = chunk_sentence_spans(chunk.text, chunk.embedding_text())
-        rows.extend((text, chunk.chunk_id, v) for text, v in zip(texts, vectors) if v is not None)
-    return SentenceTable.from_rows(rows)
 
 
 class SentenceVectors:

@@ -11,9 +11,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.document import Chunk
-
-_PAGE = 500  # rows per Chroma call; keeps server requests small
+from corpus.records import Chunk
+from corpus.settings import IngestSettings
 
 
 class StoreError(RuntimeError):
@@ -43,11 +42,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "section": chunk.section,
         "start": chunk.start,
         "end": chunk.end,
-        "title": chunk.title,
-        "collection": chunk.collection,
-        "publisher": chunk.publisher,
-        "url": chunk.url,
-        "license": chunk.license,
+        **chunk.provenance.to_dict(),
         "gap": chunk.gap,
     }
     if chunk.page is not None:
@@ -58,7 +53,8 @@ def chunk_metadata(chunk: Chunk) -> dict:
 class ChromaStore:
     """One Chroma collection. `url` (http://host:port) selects a server; else `path` is embedded."""
 
-    def __init__(self, collection: str, path: Path | None = None, url: str | None = None):
+    def __init__(self, collection: str, path: Path | None = None, url: str | None = None,
+                 page: int = IngestSettings.store_page):
         import chromadb
         from chromadb.config import Settings
 
@@ -66,6 +62,7 @@ class ChromaStore:
         self.location = url or str(path)
         self.collection_name = collection
         self.url, self.path = url, path
+        self.page = page  # rows per Chroma call
         try:
             if url:
                 parsed = urlparse(url)
@@ -98,28 +95,28 @@ class ChromaStore:
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Upsert chunks with their vectors (same order)."""
-        for i in range(0, len(chunks), _PAGE):
-            part = chunks[i : i + _PAGE]
+        for i in range(0, len(chunks), self.page):
+            part = chunks[i : i + self.page]
             self._call(
                 "store passages",
                 self._collection.upsert,
                 ids=[c.chunk_id for c in part],
-                embeddings=vectors[i : i + _PAGE],
+                embeddings=vectors[i : i + self.page],
                 documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), _PAGE):
-            self._call("delete passages", self._collection.delete, ids=ids[i : i + _PAGE])
+        for i in range(0, len(ids), self.page):
+            self._call("delete passages", self._collection.delete, ids=ids[i : i + self.page])
 
     def get(self, ids: list[str]) -> list[StoredPassage]:
         """The passages with these ids, in the order asked (missing ones left out)."""
         found: dict[str, StoredPassage] = {}
-        for i in range(0, len(ids), _PAGE):
+        for i in range(0, len(ids), self.page):
             res = self._call(
-                "read passages", self._collection.get, ids=ids[i : i + _PAGE], include=["documents", "metadatas"]
+                "read passages", self._collection.get, ids=ids[i : i + self.page], include=["documents", "metadatas"]
             )
             for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"]):
                 found[pid] = StoredPassage(pid, text, dict(meta or {}))
@@ -150,8 +147,8 @@ class ChromaStore:
     def vectors(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
         """The stored vectors of these ids: (the ids found, in the order asked; one row each)."""
         found: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), _PAGE):
-            res = self._call("read vectors", self._collection.get, ids=ids[i : i + _PAGE], include=["embeddings"])
+        for i in range(0, len(ids), self.page):
+            res = self._call("read vectors", self._collection.get, ids=ids[i : i + self.page], include=["embeddings"])
             found.update(zip(res["ids"], res["embeddings"]))
         kept = [i for i in ids if i in found]
         rows = np.array([found[i] for i in kept], dtype=np.float32)
@@ -166,7 +163,7 @@ class ChromaStore:
 
         SharedSystemClient._identifier_to_system.pop(str(self.path), None)  # the next client starts afresh
         SharedSystemClient._identifier_to_refcount.pop(str(self.path), None)
-        return ChromaStore(self.collection_name, path=self.path)
+        return ChromaStore(self.collection_name, path=self.path, page=self.page)
 
     def drop_collection(self, name: str) -> None:
         """Delete another collection of this client (e.g. one left by a previous model)."""

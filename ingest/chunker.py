@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.document import Chunk, Document, chunk_id
-from ingest.sentences import sentence_spans
+from corpus.records import Chunk, Document, chunk_id
+from corpus.settings import IngestSettings
+from corpus.text import sentence_spans
 
 TokenCounter = Callable[[str], int]
 _HEADING = re.compile(r"^(#{1,6}) (.+)$", re.M)
@@ -29,8 +30,12 @@ def estimate_tokens(text: str) -> int:
 class Chunker:
     """Structure-aware splitter; `count_tokens` should be the embedder's tokenizer."""
 
-    max_tokens: int = 220
+    max_tokens: int = IngestSettings.chunk_tokens
     count_tokens: TokenCounter = estimate_tokens
+
+    def signature(self) -> dict:
+        """What of the splitter, if changed, makes every chunk id stale."""
+        return {"max_tokens": self.max_tokens, "version": 1}
 
     def split(self, doc: Document) -> list[Chunk]:
         spans = []
@@ -55,12 +60,8 @@ class Chunker:
                     section=path,
                     start=s,
                     end=e,
+                    provenance=doc.provenance,
                     page=doc.page_at(s),
-                    title=doc.title,
-                    collection=doc.collection,
-                    publisher=doc.publisher,
-                    url=doc.url,
-                    license=doc.license,
                     gap=gap,
                 )
             )

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import re
 
+from corpus.text import inline
+
 _FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n(.*?)\n---\s*(\n|\Z)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _DATA_IMAGE_REF = re.compile(r"^\s*\[[^\]]+\]:\s*<?data:[^\s>]+>?\s*$", re.M)
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 _ATTRS = re.compile(r"\s*\{\s*[.#][^{}\n]*\}")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPH = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)([^*_].{0,120}?)\1\s*:?\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_SPACES = re.compile(r"[ \t\u00a0]+")
 
 
 def front_matter_title(text: str) -> str | None:
@@ -40,23 +33,6 @@ def front_matter_title(text: str) -> str | None:
         if line.lower().startswith("title:"):
             return line.split(":", 1)[1].strip().strip("\"'") or None
     return None
-
-
-def inline(text: str) -> str:
-    """Strip inline Markdown and HTML from one line, keeping the words."""
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    text = text.replace("`", "")
-    text = _ESCAPE.sub(r"\1", text)
-    for _ in range(2):
-        text = _STRONG.sub(r"\2", text)
-    text = _EMPH.sub(r"\2", text)
-    text = text.replace("**", "")
-    text = text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    return _SPACES.sub(" ", text).strip()
 
 
 def _table_row(line: str) -> str:

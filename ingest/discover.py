@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.manifest import MANIFEST_NAME, ManifestError, Source, load_manifest
+from corpus.manifest import MANIFEST_NAME, ManifestError, load_manifest
+from corpus.records import Source
 from ingest.readers import SUPPORTED
 
 

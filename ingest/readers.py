@@ -7,11 +7,12 @@ import hashlib
 import io
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
-from corpus.manifest import Source
-from ingest.clean import clean_markdown, front_matter_title, inline
-from ingest.document import Document
+from corpus.records import Document, Provenance, Source
+from corpus.text import inline
+from ingest.clean import clean_markdown, front_matter_title
 
 SUPPORTED = {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".csv"}
 
@@ -36,19 +37,16 @@ def read_document(path: Path, doc_id: str, source: Source | None = None) -> Docu
     if not text.strip():
         raise UnreadableFile("no readable text in it")
     kind = {".htm": "html", ".markdown": "markdown", ".md": "markdown"}.get(suffix, suffix[1:])
-    doc = Document(
+    provenance = source.provenance if source else Provenance()
+    return Document(
         doc_id=doc_id,
-        title=(source.title if source else None) or title or _title_from_name(path),
         text=text,
+        provenance=replace(provenance, title=provenance.title or title or _title_from_name(path)),
         path=str(path),
         kind=kind,
         sha256=hashlib.sha256(data).hexdigest(),
         pages=pages,
     )
-    if source:
-        doc.collection, doc.publisher = source.collection, source.publisher
-        doc.url, doc.license = source.url, source.license
-    return doc
 
 
 def _title_from_name(path: Path) -> str:

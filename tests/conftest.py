@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings, offline_environment
+from corpus.settings import Settings, offline_environment
 
 offline_environment()
 
@@ -141,12 +141,12 @@ def make_index(embedder):
 def mirror_data_dir(tmp_path_factory, embedder) -> Path:
     """The shared mirror, ingested once per session."""
     from ingest.chunker import Chunker
-    from ingest.pipeline import ingest
+    from index.update import update
     from index.index import Index
 
     data_dir = tmp_path_factory.mktemp("mirror-index")
     index = Index(data_dir, embedder)
-    ingest([MIRROR], index, Chunker(count_tokens=embedder.count_tokens))
+    update(index, [MIRROR], Chunker(count_tokens=embedder.count_tokens))
     return data_dir
 
 

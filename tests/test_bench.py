@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from evals.load import run_load, served
-from evals.scale import build, build_server, parse_sizes, prepare, run_scale, save, table
-from evals.synthetic import SyntheticCorpus
+from evals.bench.load import run_load, served
+from evals.bench.scale import build, build_server, parse_sizes, prepare, run_scale, save, table
+from evals.bench.synthetic import SyntheticCorpus
 from ingest.chunker import Chunker
-from ingest.pipeline import ingest
+from index.update import update
 from index.index import Index
-from index.search import Scope, Searcher
+from corpus.records import Scope
+from corpus.settings import RetrievalSettings
+from index.search import Searcher
 from index.sentences import chunk_sentence_spans, sentence_key
 
 QUESTIONS = [
@@ -26,7 +28,7 @@ QUESTIONS = [
 
 def test_ten_users_at_once_all_get_cited_answers(small_corpus, tmp_path, make_index, embedder):
     index = make_index(tmp_path / "data")
-    ingest([small_corpus], index, Chunker(count_tokens=embedder.count_tokens))
+    update(index, [small_corpus], Chunker(count_tokens=embedder.count_tokens))
     with served(tmp_path / "data", concurrency=4) as (url, _, log):
         result = run_load(url, QUESTIONS, users=10, seconds=5)
     assert result.errors == {}  # every reply was HTTP 200, JSON, an answer with citations
@@ -47,14 +49,14 @@ def test_scale_builds_once_then_only_measures(tmp_path, embedder):
     assert size["server"]["server_rss"]["rss_mb"] > 0 and size["numpy"]["raw_ms"]["n"] == 16
     # the sentence store: each passage's rows are its own sentences, near its vector
     store, vectors = Index(cache / "n300" / "data", embedder).sentences(), np.load(cache / "n300" / "vectors.npy")
-    rows_of = store.table()
+    row_keys = store.row_keys()
     chunks = [c for _, part in corpus.chunks(300) for c in part]
-    assert len(store) == size["sentences"]["sentences"] > 300
+    assert len(store) == size["build"]["sentences"] > 300
     for i in (0, 151, 299):
         [(_, rows)] = store.chunk_rows([chunks[i].chunk_id])
         texts, _ = chunk_sentence_spans(chunks[i].text, chunks[i].embedding_text())
-        assert rows_of.keys[rows].tolist() == [sentence_key(t) for t in texts]
-        assert ((rows_of.vectors[rows] @ vectors.T).argmax(axis=1) == i).all()  # its own passage, of all 300
+        assert row_keys[rows].tolist() == [sentence_key(t) for t in texts]
+        assert ((np.asarray(store.vectors[rows]) @ vectors.T).argmax(axis=1) == i).all()  # its own passage, of all 300
     built = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
     base = prepare(cache, embedder, corpus)[1]
     assert build(300, cache, corpus, base) == size["build"] and build_server(300, cache, corpus) == size["server_build"]
@@ -78,7 +80,7 @@ def test_scale_sizes_are_parsed_or_refused():
 def test_a_scope_is_searched_without_chromas_filter_and_gives_its_answer(small_corpus, tmp_path, make_index, embedder):
     """Exact over the scope's vectors, over-fetching unfiltered neighbours, or Chroma's filter: same passages, in scope."""
     index = make_index(tmp_path / "data")
-    ingest([small_corpus], index, Chunker(count_tokens=embedder.count_tokens))
+    update(index, [small_corpus], Chunker(count_tokens=embedder.count_tokens))
     catalog = index.catalog()
     question = "who owns the data at the end of the contract?"
     scopes = [Scope(doc_ids=frozenset({"corpus/guide/clauses.md"})), Scope(collections=frozenset({"Test Guide"})),
@@ -89,7 +91,7 @@ def test_a_scope_is_searched_without_chromas_filter_and_gives_its_answer(small_c
         nearest = index.dense(embedder.embed_query(question), 1, scope.where())[0][0]
         seen = []
         for exact_max, overfetch_max in ((1000, 2000), (0, 2000), (0, 0)):  # exact; over-fetch; Chroma's filter
-            passages = Searcher(index, mode="dense", exact_max=exact_max, overfetch_max=overfetch_max).search(question, 5, scope)
+            passages = Searcher(index, RetrievalSettings(mode="dense", exact_max=exact_max, overfetch_max=overfetch_max)).search(question, 5, scope)
             assert passages and {cid for p in passages for cid in p.signals["chunks"]} <= allowed
             assert passages[0].signals["dense_rank"] == 1 and nearest in passages[0].signals["chunks"]
             seen.append(([p.chunk_id for p in passages], [p.similarity for p in passages]))

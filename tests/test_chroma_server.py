@@ -11,7 +11,7 @@ import pytest
 from conftest import free_port, wait_until_up
 
 from ingest.chunker import Chunker
-from ingest.pipeline import ingest
+from index.update import update
 from index.search import Searcher
 from index.store import StoreError
 
@@ -48,8 +48,8 @@ def test_server_and_embedded_give_the_same_results(small_corpus, tmp_path, make_
     chunker = Chunker(count_tokens=embedder.count_tokens)
     embedded = make_index(tmp_path / "embedded")
     served = make_index(tmp_path / "served", chroma_url=url)
-    ingest([small_corpus], embedded, chunker)
-    report = ingest([small_corpus], served, chunker)
+    update(embedded, [small_corpus], chunker)
+    report = update(served, [small_corpus], chunker)
     assert report.chunks == served.store.count()
     for question in QUESTIONS:
         a = [(p.chunk_id, p.text) for p in Searcher(embedded).search(question, k=5)]
@@ -61,7 +61,7 @@ def test_server_and_embedded_give_the_same_results(small_corpus, tmp_path, make_
 def test_server_going_away_is_a_clear_error(small_corpus, tmp_path, make_index, embedder, chroma_server):
     url, proc = chroma_server
     served = make_index(tmp_path / "served", chroma_url=url)
-    ingest([small_corpus], served, Chunker(count_tokens=embedder.count_tokens))
+    update(served, [small_corpus], Chunker(count_tokens=embedder.count_tokens))
     proc.terminate()
     proc.wait(timeout=10)
     with pytest.raises(StoreError, match=f"Chroma at {url}"):

@@ -126,9 +126,10 @@ def test_bench_prints_the_figures_as_json(tmp_path):
     from conftest import write_corpus
 
     corpus = write_corpus(tmp_path / "corpus")
-    result = cli("bench", corpus, "--no-textbook", "--json", data_dir=tmp_path / "data", timeout=600)
+    result = cli("bench", corpus, "--no-textbook", "--limit", 5, "--json", data_dir=tmp_path / "data", timeout=600)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["ingest"]["documents"] == 5 and figures["ingest"]["unchanged_embedded"] == 0
     assert set(figures["retrieval_ms"]) == {"p50", "p95", "p99"} and figures["answer_ms"]["p50"] > 0
+    assert figures["config"]["questions"] == 5
     assert figures["peak_rss_mb"] > 0 and list((tmp_path / "data" / "bench").glob("bench-*.json"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.deck import DeckError, Slide, load_deck, prepare, problems_of, report
-from assistant.records import Answer, Citation, Sentence
-from index.search import Scope
+from corpus.records import Answer, Citation, Provenance, Sentence
+from corpus.records import Scope
 
 
 def test_a_text_deck_takes_one_question_per_line_skipping_comments_and_list_markers(tmp_path):
@@ -46,10 +46,10 @@ def test_serve_refuses_a_bad_deck_before_loading_the_model(tmp_path, capsys):
     assert "cannot read the deck" in capsys.readouterr().err
 
 
-def _answer(refused=False, citations=1, supported=(True,), answerer="extractive") -> Answer:
-    cites = [Citation(n, "d", "T", "T", "", None, "text") for n in range(1, citations + 1)]
+def _answer(refused=False, citations=1, supported=(True,), answerer="extractive", text="text") -> Answer:
+    cites = [Citation(n, "d", "T", None, "text", Provenance(title="T")) for n in range(1, citations + 1)]
     sentences = [Sentence(f"s{i}", [1] if citations else [], ok, 0.9 if ok else 0.2) for i, ok in enumerate(supported)]
-    return Answer("q", "text", refused, cites, sentences=sentences, answerer=answerer)
+    return Answer("q", text, refused, cites, sentences=sentences, answerer=answerer)
 
 
 def test_the_check_flags_refusals_missing_citations_and_unsupported_sentences():
@@ -57,7 +57,7 @@ def test_the_check_flags_refusals_missing_citations_and_unsupported_sentences():
     assert problems_of(_answer(refused=True)) == ["refused (the guidance does not answer it as asked)"]
     assert problems_of(_answer(citations=0)) == ["no citations"]
     assert problems_of(_answer(supported=(True, False))) == ["1 sentence(s) not supported by the passage they cite (left out)"]
-    assert "marked [unsupported]" in problems_of(_answer(supported=(False, True), answerer="llm"))[0]
+    assert "marked [unsupported]" in problems_of(_answer(supported=(False, True), answerer="llm", text="s0 [unsupported] s1 [1]"))[0]
 
 
 class _Assistant:

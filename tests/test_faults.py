@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from conftest import MIRROR, ROOT, free_port, write_corpus
 
-from evals.load import served
-from evals.scale import start_chroma
+from evals.bench.load import served
+from evals.bench.servers import start_chroma
 from ingest.chunker import Chunker
-from ingest.pipeline import ingest
+from index.update import update
 from index.catalog import load_catalog
 from index.search import Searcher
 
@@ -84,7 +84,7 @@ def test_chroma_server_stops_mid_session_and_the_api_recovers_when_it_is_back(sm
     chroma = start_chroma(folder, port)
     chroma_url = f"http://127.0.0.1:{port}"
     try:
-        ingest([small_corpus], make_index(tmp_path / "data", chroma_url), Chunker(count_tokens=embedder.count_tokens))
+        update(make_index(tmp_path / "data", chroma_url), [small_corpus], Chunker(count_tokens=embedder.count_tokens))
         with served(tmp_path / "data", chroma_url=chroma_url) as (url, _, log):
             status, before = post(url, QUESTION)
             assert status == 200 and before["citations"]
@@ -121,7 +121,7 @@ AS_A_USER = ("setpriv", "--inh-caps=-all", "--bounding-set=-all", "--") if os.ge
 def test_read_only_data_dir_refuses_ingest_in_one_line_and_the_index_keeps_answering(small_corpus, tmp_path, make_index):
     data = tmp_path / "data"
     reader = make_index(data)
-    ingest([small_corpus], reader, Chunker(count_tokens=reader.embedder.count_tokens))
+    update(reader, [small_corpus], Chunker(count_tokens=reader.embedder.count_tokens))
     before, files = answers(data, make_index), snapshot(data)
     searcher = Searcher(reader)  # a running assistant that opened the index before it became read-only
     _read_only(data)
@@ -142,7 +142,7 @@ def test_disk_full_during_ingest_fails_in_one_line_and_loses_nothing(small_corpu
     """A file-size limit (RLIMIT_FSIZE, as a full disk does) makes Chroma's writes fail midway."""
     data = tmp_path / "data"
     index = make_index(data)
-    ingest([small_corpus], index, Chunker(count_tokens=embedder.count_tokens))
+    update(index, [small_corpus], Chunker(count_tokens=embedder.count_tokens))
     before, catalog = answers(data, make_index), load_catalog(data)
     limit = max(p.stat().st_size for p in data.rglob("*") if p.is_file()) + 256 * 1024
 
@@ -154,7 +154,7 @@ def test_disk_full_during_ingest_fails_in_one_line_and_loses_nothing(small_corpu
     assert_one_line_error(done)
     assert load_catalog(data).chunk_ids() == catalog.chunk_ids()
     assert answers(data, make_index) == before
-    report = ingest([small_corpus], make_index(data), Chunker(count_tokens=embedder.count_tokens))  # space again
+    report = update(make_index(data), [small_corpus], Chunker(count_tokens=embedder.count_tokens))  # space again
     after = load_catalog(data)
     assert catalog.chunk_ids() <= after.chunk_ids() and set(catalog.documents) < set(after.documents)
     assert make_index(data).store.count() == len(after.chunk_ids()) == report.chunks

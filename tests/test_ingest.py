@@ -14,14 +14,14 @@ from conftest import MIRROR, ROOT, write_corpus
 
 from ingest.chunker import Chunker
 from ingest.discover import InputError
-from ingest.pipeline import ingest
+from index.update import update
 from index.catalog import load_catalog
 from index.index import IndexBusy
 from index.search import Searcher
 
 
 def run(paths, index, embedder):
-    return ingest([Path(p) for p in paths], index, Chunker(count_tokens=embedder.count_tokens))
+    return update(index, [Path(p) for p in paths], Chunker(count_tokens=embedder.count_tokens))
 
 
 def test_ingest_small_corpus_every_format(small_corpus, tmp_path, make_index, embedder):
@@ -33,12 +33,12 @@ def test_ingest_small_corpus_every_format(small_corpus, tmp_path, make_index, em
         "guide/who.md", "corpus/guide/clauses.md", "corpus/notes/meeting.txt", "corpus/glossary.csv", "corpus/page.html",
     }
     who = catalog.documents["guide/who.md"]
-    assert (who.title, who.publisher, who.url, who.license) == ("Who to involve", "Test Publisher", "https://example.org/who", "CC BY 4.0")
+    assert (who.title, who.provenance.publisher, who.provenance.url, who.provenance.license) == ("Who to involve", "Test Publisher", "https://example.org/who", "CC BY 4.0")
     assert catalog.documents["corpus/page.html"].title == "Public participation page"
     assert index.store.count() == report.chunks == len(catalog.chunk_ids())
     hits = Searcher(index).search("who signs off on choosing the vendor?", k=3)
     assert hits[0].doc_id == "guide/who.md" and hits[0].section == "Who to involve > Key roles include"
-    assert "Procurement officer" in hits[0].text and hits[0].url == "https://example.org/who"
+    assert "Procurement officer" in hits[0].text and hits[0].provenance.url == "https://example.org/who"
     # a script in the HTML is not text a reader sees
     assert all("alert(1)" not in p.text for p in Searcher(index).search("alert", k=10))
 

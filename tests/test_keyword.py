@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.keyword import KeywordIndex, tokenize
+from corpus.text import tokenize
+from index.keyword import KeywordIndex
 
 
 def brute_force(kw: KeywordIndex, query: str, k: int, mask=None) -> list[tuple[str, float]]:

@@ -75,7 +75,7 @@ def test_after_ingest_a_fresh_ask_answers_without_loading_torch(small_corpus, tm
     assert len(list((data / "models").glob("*.onnx"))) == 1
     probe = (
         "import sys, json\n"
-        "from assistant.cli import main\n"
+        "from assistant.cli.main import main\n"
         "code = main(['ask', 'Who has to be involved before choosing the vendor?', '--data-dir', sys.argv[1], '--json'])\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'code': code}))\n"
     )
@@ -90,7 +90,7 @@ def test_after_ingest_a_fresh_ask_answers_without_loading_torch(small_corpus, tm
     clauses.write_text(clauses.read_text() + "\n\nThe supplier must return all data within 30 days.\n", encoding="utf-8")
     probe = (
         "import sys, json\n"
-        "from assistant.cli import main\n"
+        "from assistant.cli.main import main\n"
         "code = main(['ingest', sys.argv[2], '--data-dir', sys.argv[1]])\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'code': code}))\n"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from corpus.settings import RetrievalSettings
 from index.search import Searcher
 
 FLAGSHIP = "We're buying an off-the-shelf chatbot licence: who do we need to involve?"
@@ -19,12 +20,12 @@ def test_the_who_to_involve_passage_carries_its_list_of_roles(mirror_index):
     assert len(who.text.split()) <= 400 and all(len(p.text.split()) <= 500 for p in passages)
     assert who.section == "Who to involve" and who.start < who.end  # cited as the section, spanning the list
     # without taking in subsections, the same search returns the intro alone
-    [plain] = who_to_involve(Searcher(mirror_index, children=0).search(FLAGSHIP, 5))
+    [plain] = who_to_involve(Searcher(mirror_index, RetrievalSettings(children=0)).search(FLAGSHIP, 5))
     assert "Legal officer, who" not in plain.text and len(plain.text) < len(who.text)
 
 
 def test_a_subsection_that_would_make_the_passage_too_long_stays_out(mirror_index):
-    [short] = who_to_involve(Searcher(mirror_index, max_words=230).search(FLAGSHIP, 5))
+    [short] = who_to_involve(Searcher(mirror_index, RetrievalSettings(max_words=230)).search(FLAGSHIP, 5))
     assert "Legal officer, who" not in short.text and len(short.text.split()) <= 230
     # and a passage is never returned twice: the list, once inside the section's passage, is not repeated
     passages = Searcher(mirror_index).search(FLAGSHIP, 10)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from assistant.factory import build_assistant
 from ingest.chunker import Chunker
-from ingest.pipeline import ingest
-from ingest.sentences import sentences
+from index.update import update
+from corpus.text import sentences
 from index.catalog import load_catalog, save_catalog
 from index.sentences import SentenceVectors, sentence_key
 
 
 def run(paths, index, embedder):
-    return ingest([Path(p) for p in paths], index, Chunker(count_tokens=embedder.count_tokens))
+    return update(index, [Path(p) for p in paths], Chunker(count_tokens=embedder.count_tokens))
 
 
 def live_sentences(index) -> set[bytes]:
@@ -87,24 +88,32 @@ def test_answers_use_the_stored_vectors(small_corpus, tmp_path, make_index, embe
     assert json.dumps(answer.to_dict())  # the contract still serialises
 
 
-def test_an_npz_table_of_an_earlier_version_is_read_and_replaced_by_a_store(small_corpus, tmp_path, make_index, embedder):
+def test_a_store_of_the_previous_layout_is_read_and_replaced(small_corpus, tmp_path, make_index, embedder):
+    """Stores written before they were streamed grouped rows by sorted chunk id, with one start more than chunks."""
     data = tmp_path / "data"
     index = make_index(data)
     run([small_corpus], index, embedder)
     catalog = load_catalog(data)
-    table = index.sentences().table()
-    np.savez(data / "sentences-1.npz", keys=table.keys, chunks=table.chunks.astype(str), vectors=table.vectors)
-    shutil.rmtree(data / catalog.sentences_file)
-    catalog.sentences_file = "sentences-1.npz"  # as written before the store was memory-mapped
-    save_catalog(data, catalog)
+    store, folder = index.sentences(), data / catalog.sentences_file
+    counts = Counter(store.row_keys().tolist())  # a sentence in two passages has two rows: either may be found
+    texts = [s for p in index.passages(sorted(catalog.chunk_ids())) for s in sentences(p.text)
+             if counts[sentence_key(s)] == 1][:20]
+    before = SentenceVectors(embedder, index.sentences).vectors(texts)
+    order = np.argsort(np.asarray(store.chunk_ids))
+    rows = np.concatenate([np.arange(store.starts[i], store.stops[i]) for i in order])
+    keys = store.row_keys()[rows]
+    key_order = np.argsort(keys, kind="stable")
+    old_layout = {"vectors": np.asarray(store.vectors)[rows], "chunk_ids": np.asarray(store.chunk_ids)[order],
+                  "starts": np.r_[0, np.cumsum((store.stops - store.starts)[order])], "keys": keys[key_order],
+                  "key_rows": key_order}
+    for name, array in old_layout.items():
+        np.save(folder / f"{name}.npy", array)
+    (folder / "stops.npy").unlink()
     old = make_index(data)
-    texts = [s for p in old.passages(sorted(catalog.chunk_ids())) for s in sentences(p.text)][:20]
     reader = SentenceVectors(embedder, old.sentences)
-    assert np.allclose(reader.vectors(texts), SentenceVectors(embedder, index.sentences).vectors(texts))
-    assert reader.embedded == 0
+    assert np.allclose(reader.vectors(texts), before) and reader.embedded == 0
     clauses = small_corpus / "guide/clauses.md"
     clauses.write_text(clauses.read_text() + "\n\nA new paragraph about exit plans and data return.\n", encoding="utf-8")
     run([small_corpus], old, embedder)
-    assert (data / load_catalog(data).sentences_file).is_dir()
-    assert not (data / "sentences-1.npz").exists()
+    assert (data / load_catalog(data).sentences_file / "stops.npy").exists()
     assert set(old.sentences().keys.tolist()) == live_sentences(old)

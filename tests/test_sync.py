@@ -43,7 +43,7 @@ def test_project_manifest_describes_every_mirror_file():
     mirror = load_manifest(MIRROR / "sources.toml")
     assert set(manifest) == set(mirror)
     for path, source in manifest.items():
-        assert source.id == path and source.title and source.url and source.license
+        assert source.id == path and source.title and source.provenance.url and source.provenance.license
         assert source.download.startswith("https://raw.githubusercontent.com/")
         assert source.sha256 == hashlib.sha256((MIRROR / path).read_bytes()).hexdigest()
 

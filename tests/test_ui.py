@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port, wait_until_up, write_corpus
 
-from assistant.chat import EXAMPLES
+from assistant.web.chat import EXAMPLES
+from corpus.settings import ServerSettings
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -210,10 +211,11 @@ class StreamingLLM:
     """An LLM answerer that streams its reply token by token: one supported sentence, one invented figure."""
 
     name = "llm"
+    verbatim = False
     REPLY = "The procurement officer signs off the vendor selection [1]. Vendors must pay a 15% penalty for each late week [1]."
 
     def answer(self, question, passages, on_token=None):
-        from assistant.records import Answer, Citation, Sentence
+        from corpus.records import Answer, Citation, Sentence
         from assistant.verify import split_answer
 
         for token in re.findall(r"\S+\s*", self.REPLY):
@@ -229,13 +231,13 @@ def llm_chat(served, data_dir):
     """The chat app in this process, its answerer an LLM that streams (the real index, verifier and UI)."""
     import uvicorn
 
-    from assistant.chat import build_app
+    from assistant.web.app import build_app
     from assistant.factory import build_assistant
-    from assistant.settings import Settings
+    from corpus.settings import Settings
 
     assistant = build_assistant(Settings.load(environ={}, data_dir=data_dir), answerer=StreamingLLM())
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(build_app(assistant, ["Test Guide"]), host="127.0.0.1", port=port, log_level="warning"))
+    uv = uvicorn.Server(uvicorn.Config(build_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -332,7 +334,7 @@ def test_api_ask_has_the_cli_contract(server):
 def offline_assistant(served, data_dir):
     """The assistant `serve` runs (the offline answerer) over the served index, in this process."""
     from assistant.factory import build_assistant
-    from assistant.settings import Settings
+    from corpus.settings import Settings
 
     return build_assistant(Settings.load(environ={}, data_dir=data_dir))
 
@@ -340,9 +342,9 @@ def offline_assistant(served, data_dir):
 def test_api_ask_requires_the_login_when_the_chat_has_one(offline_assistant):
     from fastapi.testclient import TestClient
 
-    from assistant.chat import build_app
+    from assistant.web.app import build_app
 
-    client = TestClient(build_app(offline_assistant, [], auth=("trainer", "s3cret")))
+    client = TestClient(build_app(offline_assistant, ServerSettings(auth="trainer:s3cret")))
     question = {"question": "Who signs off on choosing the vendor?"}
     response = client.post("/api/ask", json=question)
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Basic")
@@ -355,8 +357,25 @@ def test_api_ask_requires_the_login_when_the_chat_has_one(offline_assistant):
     assert client.post("/api/ask", content=b"not json", auth=("trainer", "s3cret")).status_code == 400
 
 
-def test_server_binds_loopback_only(server):
-    assert server.startswith("http://127.0.0.1:")
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses a socket listens on at `port`, read from the kernel's own table (/proc/net/tcp*)."""
+    import ipaddress
+
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # each 32-bit word is little-endian
+                found.add(str(ipaddress.ip_address(words)))
+    return found
+
+
+def test_serve_listens_on_loopback_only(server):
+    port = int(server.rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"127.0.0.1"}
 
 
 def test_thumbs_down_with_a_comment_is_stored_and_exports_as_an_eval_case(server, browser, data_dir):
@@ -556,10 +575,10 @@ def test_presenter_view_asks_for_the_login_when_the_chat_has_one():
 
     from fastapi.testclient import TestClient
 
-    from assistant.chat import build_app
+    from assistant.web.app import build_app
 
-    stub = SimpleNamespace(searcher=SimpleNamespace(index=SimpleNamespace(catalog=lambda: SimpleNamespace(documents={}))))
-    client = TestClient(build_app(stub, [], auth=("trainer", "s3cret")))
+    stub = SimpleNamespace(catalog=lambda: SimpleNamespace(documents={}), answers=SimpleNamespace(max_question_chars=2000))
+    client = TestClient(build_app(stub, ServerSettings(auth="trainer:s3cret")))
     assert client.get("/present").status_code == 401
     assert client.get("/present", auth=("trainer", "wrong")).status_code == 401
     response = client.get("/present", auth=("trainer", "s3cret"))

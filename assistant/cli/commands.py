@@ -1,4 +1,4 @@
-"""What each `procure-ai` subcommand does: one library call and its rendering."""
+"""What each `procure-ai` subcommand does: one library call and its rendering (eval and bench: evaluate.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.cli import print_json
-from assistant.service import Query, QuestionError, Turn
-from assistant.settings import Settings
+from assistant.cli.output import print_json, render_text
+from assistant.llm import LLMError
+from assistant.service import QuestionError
 from corpus.manifest import ManifestError
+from corpus.records import Query, Scope, Turn
+from corpus.settings import Settings
 from ingest.discover import InputError
 from index.embedder import EmbedderError
 from index.index import IndexBusy
-from index.search import IndexNotReady, Scope
+from index.search import IndexNotReady
 from index.store import StoreError
-from assistant.llm import LLMError
 
 USER_ERRORS = (
     ValueError,  # bad settings, QuestionError, InputError, ManifestError
@@ -31,16 +32,11 @@ USER_ERRORS = (
 )
 
 
-def run(args, settings: Settings) -> int:
-    handler = {"ingest": ingest, "ask": ask, "status": status, "corpus": corpus, "eval": evaluate, "serve": serve, "feedback": feedback, "bench": bench}[args.command]
-    return handler(args, settings)
-
-
 def ingest(args, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from assistant.factory import build_chunker, build_index
-    from ingest.pipeline import ingest as run_ingest
+    from assistant.factory import build_index
+    from assistant.factory import ingest as run_ingest
 
     for path in args.paths:  # fail before loading the model
         if not Path(path).expanduser().exists():
@@ -58,7 +54,7 @@ def ingest(args, settings: Settings) -> int:
         bar.n = done
         bar.refresh()
 
-    report = run_ingest(list(args.paths), index, build_chunker(settings, index), progress)
+    report = run_ingest(settings, list(args.paths), index, progress)
     for bar in bars.values():
         bar.close()
     if args.json:
@@ -117,7 +113,7 @@ def ask(args, settings: Settings) -> int:
 
     queries = _queries(args)
     if args.questions is None:
-        check_question(queries[0][0].question)  # fail fast, before loading the model
+        check_question(queries[0][0].question, settings.answers.max_question_chars)  # fail fast, before loading the model
     assistant = build_assistant(settings)
     failures = 0
     for query, error, raw in queries:
@@ -138,17 +134,6 @@ def ask(args, settings: Settings) -> int:
         else:
             print(render_text(answer))
     return 0 if not failures or args.questions else 2
-
-
-def render_text(answer) -> str:
-    lines = [answer.answer, ""]
-    if answer.citations:
-        lines.append("Sources:")
-        for c in answer.citations:
-            where = c.section if c.section.startswith(c.title) else " > ".join(x for x in (c.title, c.section) if x)
-            page = f", p. {c.page}" if c.page else ""
-            lines.append(f"  [{c.n}] {where}{page} — {c.url}".rstrip(" —"))
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def status(args, settings: Settings) -> int:
@@ -185,71 +170,28 @@ def corpus(args, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
-def evaluate(args, settings: Settings) -> int:
-    from evals.cases import GOLD, load_cases
-    from evals.configs import assistants
-    from evals.report import THRESHOLDS, gate, save_runs, table, write_report
-    from evals.run import corpus_version, run
-
-    cases = load_cases(args.gold_set or GOLD)
-    names = [n.strip() for n in args.configs.split(",") if n.strip()]
-    runs, version = [], ""
-    for name, assistant in assistants(settings, names, args.corpus):
-        if not version:
-            version = corpus_version(assistant)
-        runs.append(run(name, cases, assistant, assistant.judge, version))
-        if not args.json:
-            print(f"  {name}: done", file=sys.stderr)
-    if not args.no_save:
-        save_runs(runs, settings.data_dir / "evals")
-    if args.report:
-        write_report(runs, args.report)
-    first = runs[0]
-    failures = gate(first, THRESHOLDS if args.gate in (None, "default") else Path(args.gate)) if args.gate else []
-    if args.json:
-        print_json({
-            "cases": first.cases, "unanswerable": first.unanswerable, "metrics": first.metrics,
-            "config": first.config, "date": first.date, "corpus_version": first.corpus_version,
-            "configurations": {r.config: r.metrics for r in runs}, "gate_failures": failures,
-        })
-    else:
-        print(f"{first.cases} cases ({first.unanswerable} to refuse), corpus {first.corpus_version}\n")
-        print(table(runs))
-        if args.report:
-            print(f"\nreport: {args.report / 'report.md'}")
-        for failure in failures:
-            print(f"GATE FAILED: {failure}", file=sys.stderr)
-    return 1 if failures else 0
-
-
 def serve(args, settings: Settings) -> int:
-    import os
-
     import uvicorn
 
-    from assistant.chat import build_app
     from assistant.deck import load_deck, prepare, report
     from assistant.factory import build_assistant
+    from assistant.feedback import FeedbackStore
+    from assistant.web.app import build_app
 
-    auth = args.auth or os.environ.get("PROCURE_AI_AUTH")
-    if auth and ":" not in auth:
-        raise ValueError("--auth takes USER:PASSWORD")
     questions = load_deck(args.deck) if args.deck else None  # fail on a bad deck before loading the model
     assistant = build_assistant(settings)
-    catalog = assistant.searcher.index.catalog()
+    catalog = assistant.catalog()
     if not catalog.documents:
         raise ValueError("the index is empty: run `procure-ai ingest FOLDER` first")
     assistant.ask("warm up: who should be involved when buying AI?")  # load the model and caches before the first user
-    collections = sorted({d.collection for d in catalog.documents.values() if d.collection})
-    from assistant.feedback import FeedbackStore
-
     slides = prepare(assistant, questions) if questions else None
     if slides:
         print(report(slides), flush=True)
-    app = build_app(assistant, collections, tuple(auth.split(":", 1)) if auth else None, args.concurrency,
-                    FeedbackStore(settings.data_dir), slides, Path(args.deck).name if args.deck else "")
-    print(f"procure-ai chat on http://{args.host}:{args.port}/  (API: POST /api/ask; presenter view: /present)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    server = settings.server
+    app = build_app(assistant, server, FeedbackStore(settings.data_dir), slides, Path(args.deck).name if args.deck else "")
+    print(f"procure-ai chat on http://{server.host}:{server.port}/  (API: POST /api/ask; presenter view: /present)",
+          flush=True)
+    uvicorn.run(app, host=server.host, port=server.port, log_level="warning")
     return 0
 
 
@@ -270,36 +212,3 @@ def feedback(args, settings: Settings) -> int:
         for line in lines:
             print(line)
     return 0
-
-
-def bench(args, settings: Settings) -> int:
-    from evals.bench import run_bench, save, table
-
-    if args.scale:
-        from evals.scale import DEFAULT_CACHE, parse_sizes, run_scale, save as save_scale, table as scale_table
-
-        sizes = parse_sizes(args.scale)  # a bad size fails before anything is built
-        result = run_scale(sizes, args.scale_cache or DEFAULT_CACHE, server=args.scale_server,
-                           log=lambda line: print(line, file=sys.stderr, flush=True))
-        path, plot = save_scale(result, settings.data_dir / "bench")
-        text = f"{scale_table(result)}\n\nsaved: {path}\nplot: {plot}"
-    elif args.load:
-        from evals.load import run_bench_load, table as load_table
-        from evals.synthetic import questions
-
-        result = run_bench_load(settings.data_dir, args.url, questions(), args.users, args.seconds, args.think,
-                                args.concurrency, settings.chroma_url)
-        path = save(result, settings.data_dir / "bench", "load")
-        text = f"{load_table(result)}\n\nsaved: {path}"
-    else:
-        if args.corpus is None or not Path(args.corpus).exists():
-            raise InputError(f"no such file or folder: {args.corpus}" if args.corpus else
-                             "give a corpus folder to ingest, or --scale SIZES, or --load")
-        result = run_bench(settings, args.corpus, textbook=not args.no_textbook)
-        path = save(result, settings.data_dir / "bench")
-        text = f"{table(result)}\n\nsaved: {path}"
-    if args.json:
-        print_json(result)
-    else:
-        print(text)
-    return 1 if result.get("error_count") else 0

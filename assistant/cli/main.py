@@ -1,15 +1,18 @@
-"""The `procure-ai` command: parses flags, calls the library, prints the result. Nothing more."""
+"""The `procure-ai` command: its flags, and the dispatch to what each subcommand does."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from assistant.settings import Settings
+from corpus.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
 
 EXIT_USAGE = 2
+# flags that set a setting, by their dest: a dotted path of the settings tree with "__" for "."
+SETTING_FLAGS = ("data_dir", "chroma_url", "embed_model", "ingest__chunk_tokens", "retrieval__top_k", "retrieval__mode",
+                 "llm__base_url", "llm__model", "llm__api_key", "server__host", "server__port", "server__auth",
+                 "server__concurrency")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -19,9 +22,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _llm(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (env PROCURE_AI_LLM_BASE_URL)")
-    p.add_argument("--llm-model", help="model name at that endpoint (env PROCURE_AI_LLM_MODEL)")
-    p.add_argument("--llm-api-key", help="API key, if the endpoint needs one (env PROCURE_AI_LLM_API_KEY)")
+    p.add_argument("--llm-base-url", dest="llm__base_url",
+                   help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (env PROCURE_AI_LLM_BASE_URL)")
+    p.add_argument("--llm-model", dest="llm__model", help="model name at that endpoint (env PROCURE_AI_LLM_MODEL)")
+    p.add_argument("--llm-api-key", dest="llm__api_key", help="API key, if the endpoint needs one (env PROCURE_AI_LLM_API_KEY)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,15 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="index folders or files (Markdown, PDF, DOCX, HTML, TXT, CSV)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _common(p)
-    p.add_argument("--chunk-tokens", type=int, help="largest passage in word pieces (default 200)")
+    p.add_argument("--chunk-tokens", dest="ingest__chunk_tokens", type=int,
+                   help=f"largest passage in word pieces (default {IngestSettings.chunk_tokens}; env PROCURE_AI_CHUNK_TOKENS)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("ask", help="answer a question (or a JSONL file of them) with citations")
     p.add_argument("question", nargs="?", help="the question ('-' reads it from stdin)")
     p.add_argument("--questions", type=Path, help="JSONL file, one {\"question\": ...} per line; '-' for stdin")
     _common(p)
-    p.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
-    p.add_argument("--mode", dest="search_mode", choices=["hybrid", "dense", "keyword"], help="retrieval (default hybrid)")
+    p.add_argument("-k", "--top-k", dest="retrieval__top_k", type=int,
+                   help=f"passages to retrieve (default {RetrievalSettings.top_k}; env PROCURE_AI_TOP_K)")
+    p.add_argument("--mode", dest="retrieval__mode", choices=["hybrid", "dense", "keyword"],
+                   help=f"retrieval (default {RetrievalSettings.mode}; env PROCURE_AI_SEARCH_MODE)")
     p.add_argument("--history", type=Path, help="JSON file: the conversation so far, [{\"question\", \"answer\"}, ...]")
     p.add_argument("--collection", action="append", default=[], help="only search this collection (repeatable)")
     p.add_argument("--doc", action="append", default=[], help="only search this document id (repeatable)")
@@ -56,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated: hybrid, dense, keyword, textbook, chunks-N, llm (default hybrid)")
     p.add_argument("--corpus", type=Path, help="corpus folder, for the textbook and chunks-N configurations")
     p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
-    p.add_argument("--gate", nargs="?", const="default", help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")
+    p.add_argument("--gate", nargs="?", const="default",
+                   help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")
     p.add_argument("--no-save", action="store_true", help="do not keep the run under DATA_DIR/evals")
     _llm(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,10 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the chat (and POST /api/ask) on 127.0.0.1")
     _common(p)
     _llm(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
-    p.add_argument("--concurrency", type=int, default=4, help="questions answered at once; others queue (default 4)")
+    p.add_argument("--host", dest="server__host",
+                   help=f"address to bind (default {ServerSettings.host}: this machine only)")
+    p.add_argument("--port", dest="server__port", type=int, help=f"port (default {ServerSettings.port})")
+    p.add_argument("--auth", dest="server__auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
+    p.add_argument("--concurrency", dest="server__concurrency", type=int,
+                   help=f"questions answered at once; others queue (default {ServerSettings.concurrency})")
     p.add_argument("--deck", type=Path, help="question deck for the presenter view at /present: one question per line, "
                    "or JSONL; every answer is prepared and checked at start-up")
 
@@ -81,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", type=Path, nargs="?", help="corpus folder to ingest into a fresh temporary index")
     _common(p)
     p.add_argument("--no-textbook", action="store_true", help="skip the LlamaIndex textbook comparison")
+    p.add_argument("--limit", type=int, help="time only the first N of the gold and dev questions (default: all)")
     p.add_argument("--scale", metavar="SIZES", help="retrieval latency and memory over synthetic corpora of these "
                    "sizes, e.g. 10k,100k,1M (built once into --scale-cache, then only measured)")
     p.add_argument("--scale-server", action="store_true", help="with --scale: also through a `chroma run` server on loopback")
@@ -91,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=30, help="with --load: how long they ask (default 30)")
     p.add_argument("--think", type=float, default=0.0, help="with --load: seconds a user pauses between an answer "
                    "and the next question (default 0: back to back)")
-    p.add_argument("--concurrency", type=int, default=4, help="with --load: the started server's serve --concurrency")
+    p.add_argument("--concurrency", dest="load_concurrency", type=int, default=ServerSettings.concurrency,
+                   help=f"with --load: the started server's serve --concurrency (default {ServerSettings.concurrency})")
     p.add_argument("--url", help="with --load: a running server instead, e.g. http://127.0.0.1:7860")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -111,22 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from assistant import commands
+    from assistant.cli import commands, evaluate
 
+    handlers = {"ingest": commands.ingest, "ask": commands.ask, "status": commands.status, "corpus": commands.corpus,
+                "serve": commands.serve, "feedback": commands.feedback, "eval": evaluate.evaluate, "bench": evaluate.bench}
     try:
-        settings = Settings.load(**{k: getattr(args, k, None) for k in Settings.ENV.values()})
-        return commands.run(args, settings)
+        settings = Settings.load(**{k: getattr(args, k, None) for k in SETTING_FLAGS})
+        return handlers[args.command](args, settings)
     except KeyboardInterrupt:
         print("procure-ai: interrupted (the index is as it was before this run)", file=sys.stderr)
         return 130
     except commands.USER_ERRORS as exc:
         print(f"procure-ai: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -151,11 +151,11 @@ def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, 
     import tempfile
     import urllib.request
 
-    from evals.scale import BenchError, free_port, stop
+    from evals.bench.servers import BenchError, free_port, stop
 
     port = free_port()
     root = Path(__file__).resolve().parents[1]
-    cmd = [sys.executable, "-m", "assistant.cli", "serve", "--data-dir", str(data_dir), "--port", str(port),
+    cmd = [sys.executable, "-m", "assistant.cli.main", "serve", "--data-dir", str(data_dir), "--port", str(port),
            "--concurrency", str(concurrency)] + (["--chroma-url", chroma_url] if chroma_url else [])
     log = Path(tempfile.mkstemp(prefix="procure-ai-serve-", suffix=".log")[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
@@ -190,7 +190,7 @@ def run_bench_load(data_dir: Path | None, url: str | None, questions: list[str],
                    auth: tuple[str, str] | None = None) -> dict:
     """Load-test `url` (with `auth` if it has a login), or a server this starts over `data_dir`; adds the
     server's memory and tracebacks."""
-    from evals.scale import rss_mb
+    from evals.bench.servers import rss_mb
 
     if url:
         return run_load(url, questions, users, seconds, think, auth=auth).to_dict()

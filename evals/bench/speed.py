@@ -18,38 +18,40 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from assistant.factory import build_assistant, build_chunker, build_index
-from assistant.settings import Settings
+from corpus.settings import Settings
 from evals.cases import DEV, GOLD, load_cases
 from evals.metrics import percentile
-from ingest.pipeline import ingest
 
 
 def _stats(values: list[float]) -> dict:
     return {f"p{q}": round(percentile(values, q), 1) for q in (50, 95, 99)}
 
 
-def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
+def run_bench(settings: Settings, corpus: Path, factory, textbook=None, limit: int | None = None) -> dict:
+    """Measure on `corpus`, ingested into a fresh temporary data dir. `factory` builds the parts
+    (assistant/factory.py: build_index, ingest, build_assistant, offline); `textbook` is the LlamaIndex
+    retriever class to compare with (evals/baseline.py), or None; `limit` times only that many questions."""
     data_dir = Path(tempfile.mkdtemp(prefix="procure-ai-bench-"))
-    fresh = replace(settings, data_dir=data_dir, llm_base_url=None)
+    fresh = replace(factory.offline(settings), data_dir=data_dir)
     started = time.perf_counter()
-    index = build_index(fresh)
-    report = ingest([corpus], index, build_chunker(fresh, index))
+    index = factory.build_index(fresh)
+    report = factory.ingest(fresh, [corpus], index)
     cold = time.perf_counter() - started
     t = time.perf_counter()
-    again = ingest([corpus], index, build_chunker(fresh, index))
+    again = factory.ingest(fresh, [corpus], index)
     unchanged = time.perf_counter() - t
-    assistant = build_assistant(fresh)  # a new process's view: questions embedded as `serve` embeds them (ONNX)
+    served = factory.build_index(fresh)  # a new process's view: questions embedded as `serve` embeds them (ONNX)
+    assistant = factory.build_assistant(fresh, index=served)
     t = time.perf_counter()
     assistant.ask("Who should be involved when buying AI?")
     first_answer = time.perf_counter() - t
-    questions = [c.question for c in load_cases(GOLD) + load_cases(DEV)]
+    questions = [c.question for c in load_cases(GOLD) + load_cases(DEV)][:limit]
     retrieval, answers = [], []
     for q in questions:  # warm up, untimed: right after an ingest Chroma is still settling its new index
-        assistant.searcher.search(q + " .", settings.top_k)
+        assistant.searcher.search(q + " .")
     for q in questions:
         t = time.perf_counter()
-        assistant.searcher.search(q + " ?", settings.top_k)  # a different string: not the query-vector cache
+        assistant.searcher.search(q + " ?")  # a different string: not the query-vector cache
         retrieval.append((time.perf_counter() - t) * 1000)
     for q in questions:
         t = time.perf_counter()
@@ -58,8 +60,9 @@ def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "config": {"model": index.embedder.name, "query_embedding": assistant.searcher.index.embedder.backend,
-                   "chunk_tokens": fresh.chunk_tokens, "search_mode": fresh.search_mode, "top_k": fresh.top_k,
+        "config": {"model": index.embedder.name, "query_embedding": served.embedder.backend,
+                   "chunk_tokens": fresh.ingest.chunk_tokens, "search_mode": fresh.retrieval.mode,
+                   "top_k": fresh.retrieval.top_k,
                    "questions": len(questions)},
         "ingest": {"documents": report.documents, "passages": report.chunks, "cold_s": round(cold, 2),
                    "passages_per_s": round(report.chunks / cold, 1), "timings_s": report.timings,
@@ -68,17 +71,15 @@ def run_bench(settings: Settings, corpus: Path, textbook: bool = True) -> dict:
         "retrieval_ms": _stats(retrieval),
         "answer_ms": _stats(answers),
     }
-    if textbook:
-        from evals.baseline import TextbookRetriever
-
+    if textbook is not None:
         t = time.perf_counter()
-        baseline = TextbookRetriever(corpus, Path(tempfile.mkdtemp(prefix="procure-ai-textbook-")),
-                                     assistant.searcher.index.embedder)  # the same embedder as ours
+        baseline = textbook(corpus, Path(tempfile.mkdtemp(prefix="procure-ai-textbook-")),
+                            served.embedder, fresh.retrieval.top_k)  # the same embedder as ours
         build = time.perf_counter() - t
         times = []
         for q in questions:
             t = time.perf_counter()
-            baseline.search(q + " ?", settings.top_k)
+            baseline.search(q + " ?")
             times.append((time.perf_counter() - t) * 1000)
         result["textbook"] = {"ingest_s": round(build, 2), "retrieval_ms": _stats(times),
                               "retrieval_p50_ratio_ours_to_textbook": round(percentile(retrieval, 50) / max(percentile(times, 50), 1e-9), 2)}
@@ -94,11 +95,11 @@ def cold_start(data_dir: Path, question: str = "Who should be involved when buyi
     import sys
     import urllib.request
 
-    from evals.load import served
+    from evals.bench.load import served
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--data-dir", str(data_dir), "--json"],
+    subprocess.run([sys.executable, "-m", "assistant.cli.main", "ask", question, "--data-dir", str(data_dir), "--json"],
                    cwd=root, check=True, capture_output=True)
     ask = time.perf_counter() - t
     t = time.perf_counter()

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.records import Chunk, DocumentEntry, Provenance, chunk_id
 from evals.cases import DEV, GOLD, load_cases
-from ingest.document import Chunk, chunk_id
-from index.catalog import DocumentEntry
 
 SEED = 20261122
 BASES = 4096  # passages embedded for real; every synthetic vector is a mixture of these
@@ -122,9 +121,10 @@ class SyntheticCorpus:
             collection = COLLECTIONS[number % len(COLLECTIONS)]
             doc_id = f"synthetic/{collection.lower().replace(' ', '-')}/doc-{number:06d}.md"
             title = self.vocab.headings[int(rng.integers(len(self.vocab.headings)))]
-            entry = DocumentEntry(doc_id=doc_id, title=title, path=f"/synthetic/{doc_id}", root="/synthetic",
-                                  sha256=f"{number:064x}", kind="markdown", collection=collection,
-                                  publisher=f"{collection} Unit", url=f"https://example.org/{doc_id}", license="CC BY 4.0")
+            provenance = Provenance(title=title, collection=collection, publisher=f"{collection} Unit",
+                                    url=f"https://example.org/{doc_id}", license="CC BY 4.0")
+            entry = DocumentEntry(doc_id=doc_id, path=f"/synthetic/{doc_id}", root="/synthetic",
+                                  sha256=f"{number:064x}", kind="markdown", provenance=provenance)
             chunks, offset, section = [], 0, title
             for i in range(done, done + size):
                 if rng.random() < 0.35:
@@ -136,9 +136,8 @@ class SyntheticCorpus:
                 gap = "\n\n" if chunks else ""
                 start = offset + len(gap)
                 chunks.append(Chunk(chunk_id=chunk_id(doc_id, section, text, i), doc_id=doc_id, text=text,
-                                    section=section, start=start, end=start + len(text), title=title,
-                                    collection=collection, publisher=entry.publisher, url=entry.url,
-                                    license=entry.license, gap=gap))
+                                    section=section, start=start, end=start + len(text), provenance=provenance,
+                                    gap=gap))
                 offset = start + len(text)
             entry.chunk_ids = [c.chunk_id for c in chunks]
             yield entry, chunks

@@ -22,7 +22,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from evals.cases import load_cases, normalise
+from corpus.text import normalise
+from evals.cases import load_cases
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -1,0 +1,123 @@
+"""`procure-ai eval` and `procure-ai bench`: builds the assistants to measure and hands them to evals/."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from assistant import factory
+from assistant.cli.output import print_json
+from corpus.settings import Settings
+from ingest.discover import InputError
+
+SEARCH_MODES = ("hybrid", "dense", "keyword")
+
+
+def configurations(settings: Settings, names: list[str], corpus: Path | None = None):
+    """Yield (name, Assistant) for each configuration name, over the same index and model.
+
+    Names: hybrid, dense, keyword (retrieval modes over the index in
+    settings.data_dir); textbook (LlamaIndex's VectorStoreIndex, 1024-token
+    chunks, dense only, built from `corpus`); chunks-N (hybrid over a fresh
+    index of `corpus` with N-token passages); llm (hybrid with the configured
+    OpenAI-compatible answerer).
+    """
+    index = factory.build_index(settings)
+    offline = factory.offline(settings)  # every configuration but "llm" answers offline
+    for name in names:
+        if name in SEARCH_MODES:
+            yield name, factory.build_assistant(offline.with_values(retrieval__mode=name), index=index)
+        elif name == "llm":
+            if not settings.llm.base_url:
+                raise ValueError("the llm configuration needs --llm-base-url (or PROCURE_AI_LLM_BASE_URL)")
+            yield name, factory.build_assistant(settings, index=index)
+        elif name == "textbook":
+            from evals.baseline import TextbookRetriever
+
+            if corpus is None:
+                raise ValueError("the textbook configuration needs --corpus FOLDER to build its own index from")
+            work = Path(tempfile.mkdtemp(prefix="procure-ai-textbook-"))
+            searcher = TextbookRetriever(corpus, work, index.embedder, settings.retrieval.top_k)
+            yield name, factory.build_assistant(offline, index=index, searcher=searcher)
+        elif name.startswith("chunks-"):
+            if corpus is None:
+                raise ValueError(f"the {name} configuration needs --corpus FOLDER to re-index")
+            sized = replace(offline.with_values(ingest__chunk_tokens=int(name.split("-", 1)[1])),
+                            data_dir=Path(tempfile.mkdtemp(prefix=f"procure-ai-{name}-")))
+            sized_index = factory.build_index(sized, embedder=index.embedder)
+            factory.ingest(sized, [corpus], sized_index)
+            yield name, factory.build_assistant(sized, index=sized_index)
+        else:
+            raise ValueError(f"unknown configuration {name!r}: use hybrid, dense, keyword, textbook, chunks-N or llm")
+
+
+def evaluate(args, settings: Settings) -> int:
+    from evals.cases import GOLD, load_cases
+    from evals.report import THRESHOLDS, gate, save_runs, table, write_report
+    from evals.run import corpus_version, run
+
+    cases = load_cases(args.gold_set or GOLD)
+    names = [n.strip() for n in args.configs.split(",") if n.strip()]
+    runs, version = [], ""
+    for name, assistant in configurations(settings, names, args.corpus):
+        if not version:
+            version = corpus_version(assistant.catalog())
+        runs.append(run(name, cases, assistant, assistant.judge, version, settings.check.support_threshold))
+        if not args.json:
+            print(f"  {name}: done", file=sys.stderr)
+    if not args.no_save:
+        save_runs(runs, settings.data_dir / "evals")
+    if args.report:
+        write_report(runs, args.report)
+    first = runs[0]
+    failures = gate(first, THRESHOLDS if args.gate in (None, "default") else Path(args.gate)) if args.gate else []
+    if args.json:
+        print_json({**first.summary(), "configurations": {r.config: r.metrics for r in runs}, "gate_failures": failures})
+    else:
+        print(f"{first.cases} cases ({first.unanswerable} to refuse), corpus {first.corpus_version}\n")
+        print(table(runs))
+        if args.report:
+            print(f"\nreport: {args.report / 'report.md'}")
+        for failure in failures:
+            print(f"GATE FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def bench(args, settings: Settings) -> int:
+    from evals.bench.speed import run_bench, save, table
+
+    if args.scale:
+        from evals.bench.scale import DEFAULT_CACHE, parse_sizes, run_scale, save as save_scale, table as scale_table
+
+        sizes = parse_sizes(args.scale)  # a bad size fails before anything is built
+        result = run_scale(sizes, args.scale_cache or DEFAULT_CACHE, server=args.scale_server,
+                           log=lambda line: print(line, file=sys.stderr, flush=True))
+        path, plot = save_scale(result, settings.data_dir / "bench")
+        text = f"{scale_table(result)}\n\nsaved: {path}\nplot: {plot}"
+    elif args.load:
+        from evals.bench.load import run_bench_load, table as load_table
+        from evals.bench.synthetic import questions
+
+        result = run_bench_load(settings.data_dir, args.url, questions(), args.users, args.seconds, args.think,
+                                args.load_concurrency, settings.chroma_url)
+        path = save(result, settings.data_dir / "bench", "load")
+        text = f"{load_table(result)}\n\nsaved: {path}"
+    else:
+        if args.corpus is None or not Path(args.corpus).exists():
+            raise InputError(f"no such file or folder: {args.corpus}" if args.corpus else
+                             "give a corpus folder to ingest, or --scale SIZES, or --load")
+        textbook = None
+        if not args.no_textbook:
+            from evals.baseline import TextbookRetriever
+
+            textbook = TextbookRetriever
+        result = run_bench(settings, args.corpus, factory, textbook, args.limit)
+        path = save(result, settings.data_dir / "bench")
+        text = f"{table(result)}\n\nsaved: {path}"
+    if args.json:
+        print_json(result)
+    else:
+        print(text)
+    return 1 if result.get("error_count") else 0

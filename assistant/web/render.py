@@ -1,0 +1,100 @@
+"""HTML for answers and their sources, shared by the chat and the presenter view; every text escaped."""
+
+from __future__ import annotations
+
+import html
+
+from corpus.records import Answer, Citation
+
+ALL_GUIDANCE, ALL_DOCUMENTS = "All guidance", ""
+NO_SOURCES = ('<h2 class="sources-heading">Sources</h2><p class="sources-empty">The passages an answer cites appear here: '
+              'each [n] in an answer opens its source.</p>')
+
+
+def passage_html(citation: Citation, answer: Answer) -> str:
+    """The cited passage, escaped, with the sentences the answer quotes in <mark>."""
+    passage = html.escape(citation.text)
+    quotes = {s.text for s in answer.sentences if citation.n in s.citations}
+    for quote in sorted(quotes, key=len, reverse=True):
+        q = html.escape(quote.lstrip("-• ").strip())
+        if q and q in passage:
+            passage = passage.replace(q, f"<mark>{q}</mark>", 1)
+    return passage.replace("\n", "<br>")
+
+
+def where(citation: Citation) -> str:
+    """'Title › Section › Leaf, page n', escaped."""
+    path = citation.section or citation.title
+    if not path.startswith(citation.title):
+        path = f"{citation.title} > {path}"
+    page = f", page {citation.page}" if citation.page else ""
+    return " › ".join(html.escape(x) for x in path.split(" > ")) + page
+
+
+def citation_cards(answer: Answer, turn: int = 1) -> str:
+    """The sources of an answer as HTML cards (ids citation-TURN-N), the quoted sentences highlighted."""
+    if answer.refused or not answer.citations:
+        return ""
+    cards = []
+    for c in answer.citations:
+        link = (f'<a href="{html.escape(c.provenance.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+                f'Open the published source<span class="sr-only"> of [{c.n}] (opens in a new tab)</span></a>'
+                if c.provenance.url.startswith(("https://", "http://")) else "")
+        licence = f"licence: {html.escape(c.provenance.license or 'not stated')}"
+        cards.append(
+            f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
+            f'<div class="where">{" · ".join(x for x in (where(c), html.escape(c.provenance.publisher or ""), licence) if x)}</div>'
+            f'<div class="passage">{passage_html(c, answer)}</div><div>{link}</div></div>'
+        )
+    return "\n".join(cards)
+
+
+def sources_html(state: list) -> str:
+    """Every turn's cards, the latest first and open, each group headed by its question."""
+    groups = []
+    for number, turn in reversed(list(enumerate(state, start=1))):
+        if not turn["cards"]:
+            continue
+        is_open = " open" if number == len(state) else ""
+        searched = f', searched in {html.escape(turn["searched"])}' if turn.get("searched") else ""
+        groups.append(f'<details class="sources-turn"{is_open}><summary>Sources for question {number}{searched}: '
+                      f'“{html.escape(turn["question"][:120])}”</summary>{turn["cards"]}</details>')
+    if not groups:
+        return NO_SOURCES
+    return '<h2 class="sources-heading">Sources</h2>' + "\n".join(groups)
+
+
+def answer_markdown(answer: Answer, turn: int = 1) -> str:
+    """The answer for the chat bubble: document text escaped, [n] linked to its card."""
+    text = html.escape(answer.answer, quote=False)
+    for c in answer.citations:
+        text = text.replace(f"[{c.n}]", f"[[{c.n}]](#citation-{turn}-{c.n})")
+    return text
+
+
+def conversation_markdown(state: list) -> str:
+    """The conversation as Markdown for a briefing: questions, answers, and their sources ('' if empty)."""
+    if not state:
+        return ""
+    lines = ["# Questions about buying AI, answered from the guidance", ""]
+    for turn in state:
+        lines += [f"## {turn['question']}", "", turn["json"]["answer"], ""]
+        for c in turn["json"]["citations"]:
+            page = f", p. {c['page']}" if c.get("page") else ""
+            lines.append(f"[{c['n']}] {c['title']} — {c['section']}{page}. {c.get('publisher') or ''}. {c['url']}".rstrip(" ."))
+        lines.append("")
+    return "\n".join(lines).replace("<", "&lt;")  # a Markdown viewer would otherwise run HTML from a question
+
+
+def collection_choices(documents: dict) -> list[str]:
+    """The "Search in" choices: all guidance, then each collection the documents belong to."""
+    return [ALL_GUIDANCE, *sorted({d.collection for d in documents.values() if d.collection})]
+
+
+def document_choices(documents: dict, collection: str) -> list[tuple[str, str]]:
+    """(title, doc id) for the "Document" dropdown: all documents, or those of one collection."""
+    chosen = [(d.title or doc_id, doc_id) for doc_id, d in documents.items()
+              if collection in (ALL_GUIDANCE, "", None) or d.collection == collection]
+    titles = [t for t, _ in chosen]
+    labelled = [(f"{t} ({doc_id})" if titles.count(t) > 1 else t, doc_id) for t, doc_id in chosen]
+    return [("All documents", ALL_DOCUMENTS), *sorted(labelled, key=lambda x: x[0].lower())]

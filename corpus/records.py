@@ -1,0 +1,350 @@
+"""The records that cross modules, from a manifest entry to an answer; each becomes JSON by `to_dict()`.
+
+This module imports nothing of the project, so every layer can use it. Where a
+document came from (title, publisher, collection, URL, licence) is one
+`Provenance`, carried whole by every record that needs it; `to_dict()` spreads
+it into the record's own fields, which is the JSON contract of
+`procure-ai ask --json`, `POST /api/ask` and the catalog.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who published a document, where, and under what licence."""
+
+    title: str = ""
+    collection: str = ""
+    publisher: str = ""
+    url: str = ""
+    license: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Provenance":
+        """From any mapping holding these fields (a manifest entry, Chroma metadata, a record's JSON)."""
+        return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
+
+
+def _flat(record) -> dict:
+    """A record's fields with its provenance spread among them."""
+    data = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "provenance"}
+    data = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in data.items()}
+    return {**data, **record.provenance.to_dict()}
+
+
+def _unflat(cls, data: dict):
+    """The inverse of `_flat` for a record class with a `provenance` field."""
+    names = {f.name for f in fields(cls)} - {"provenance"}
+    return cls(**{k: v for k, v in data.items() if k in names}, provenance=Provenance.from_dict(data))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document of a corpus as its `sources.toml` manifest describes it."""
+
+    id: str
+    path: str
+    provenance: Provenance
+    published: str = ""
+    download: str = ""
+    sha256: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+
+@dataclass
+class Document:
+    """A file's readable text (cleaned) with what a citation needs to name it.
+
+    `pages` lists (offset, page number) where each page starts in `text`.
+    """
+
+    doc_id: str
+    text: str
+    provenance: Provenance
+    path: str = ""
+    kind: str = "markdown"
+    sha256: str = ""
+    pages: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number the character at `offset` is on (None if not paged)."""
+        if not self.pages:
+            return None
+        i = bisect.bisect_right([start for start, _ in self.pages], offset) - 1
+        return self.pages[max(i, 0)][1]
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document as ingest cut it: `text == document.text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    section: str
+    start: int
+    end: int
+    provenance: Provenance
+    page: int | None = None
+    gap: str = ""  # the whitespace between the previous chunk's end and this chunk's start
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    def embedding_text(self) -> str:
+        """What the embedder reads: where the passage sits, then the passage."""
+        heading = self.section or self.provenance.title
+        return f"{heading}\n{self.text}" if heading else self.text
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+
+def chunk_id(doc_id: str, section: str, text: str, occurrence: int = 0) -> str:
+    """A stable id from what the chunk says, so unchanged passages keep their ids."""
+    digest = hashlib.sha1(f"{doc_id}\x00{section}\x00{text}\x00{occurrence}".encode()).hexdigest()
+    return digest[:20]
+
+
+@dataclass
+class DocumentEntry:
+    """What the index records of one ingested document: where it came from and its chunks, in order."""
+
+    doc_id: str
+    path: str
+    root: str
+    sha256: str
+    kind: str
+    provenance: Provenance
+    chunk_ids: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    @property
+    def collection(self) -> str:
+        return self.provenance.collection
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DocumentEntry":
+        return _unflat(cls, data)
+
+
+@dataclass
+class Changes:
+    """What ingest found under the paths it was given, for the index to apply.
+
+    `documents` is every document the index should hold afterwards (those under
+    other paths kept as they were); `fresh` the chunks of the documents added or
+    changed, in order (any iterable: the scale benchmark streams a million).
+    """
+
+    documents: dict[str, DocumentEntry]
+    fresh: object = ()  # Iterable[Chunk]
+    chunker: dict = field(default_factory=dict)  # what, if changed, makes every chunk id and vector stale
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"documents": sorted(self.documents), "chunker": self.chunker, "added": self.added,
+                "changed": self.changed, "removed": self.removed, "skipped": self.skipped, "timings": self.timings}
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the summary line and `--json`."""
+
+    documents: int = 0
+    chunks: int = 0
+    added_documents: list[str] = field(default_factory=list)
+    changed_documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    removed_chunks: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added_documents or self.changed_documents or self.removed_documents)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "changed": self.changed}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Restrict a search to some documents and/or collections (empty: everything)."""
+
+    doc_ids: frozenset[str] = frozenset()
+    collections: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, collections=None, doc_ids=None) -> "Scope":
+        """A scope from user input: each argument a name, a list of names, or nothing."""
+
+        def names(value) -> frozenset[str]:
+            if not value:
+                return frozenset()
+            return frozenset([value] if isinstance(value, str) else (str(v) for v in value))
+
+        return cls(doc_ids=names(doc_ids), collections=names(collections))
+
+    def where(self) -> dict | None:
+        """The scope as a Chroma metadata filter (None: everything)."""
+        clauses = []
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": sorted(self.doc_ids)}})
+        if self.collections:
+            clauses.append({"collection": {"$in": sorted(self.collections)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def to_dict(self) -> dict:
+        return {"doc_ids": sorted(self.doc_ids), "collections": sorted(self.collections)}
+
+
+@dataclass
+class Passage:
+    """A retrieved passage, ranked: a chunk widened to its section, with everything a citation needs."""
+
+    rank: int
+    chunk_id: str
+    doc_id: str
+    section: str
+    page: int | None
+    text: str
+    score: float
+    provenance: Provenance
+    start: int = 0
+    end: int = 0
+    similarity: float | None = None  # cosine similarity to the question, when dense search saw it
+    signals: dict = field(default_factory=dict)  # ranks in each retriever, for evals and debugging
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """[n] in an answer: the passage it points to, and the sentences of it the answer quotes."""
+
+    n: int
+    doc_id: str
+    section: str
+    page: int | None
+    text: str
+    provenance: Provenance
+    chunk_id: str = ""
+    quote: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage, quote: str = "") -> "Citation":
+        return cls(n=n, doc_id=passage.doc_id, section=passage.section, page=passage.page, text=passage.text,
+                   provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote)
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer, the citations behind it, and how well they support it."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    support: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cited answer, or a refusal that says why and names the nearest topics."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [{k: v for k, v in p.to_dict().items() if k != "signals"} for p in self.retrieved],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "timings_ms": self.timings_ms,
+            "standalone_question": self.standalone_question or self.question,
+            "answerer": self.answerer,
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question with its conversation so far and the part of the corpus to search."""
+
+    question: str
+    history: tuple[Turn, ...] = ()
+    scope: Scope = field(default_factory=Scope)
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "history": [t.to_dict() for t in self.history], "scope": self.scope.to_dict()}

@@ -1,0 +1,264 @@
+"""Every setting and tuning number, with its default, in one tree; read from the environment and flags here alone.
+
+Each part of the flow takes its own branch (`settings.retrieval`, `settings.answers`, ...)
+through its constructor, so a test or an eval passes a changed copy
+(`dataclasses.replace`) rather than patching anything. `Settings.load` applies,
+in order, the defaults below, the `PROCURE_AI_*` environment variables (`ENV`),
+then command-line flags given as dotted names ("retrieval.top_k").
+"""
+
+from __future__ import annotations
+
+import os
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "procure-ai"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How documents become passages."""
+
+    chunk_tokens: int = 220  # the largest passage, in the embedder's word pieces (its window is 256)
+    embed_batch: int = 64  # passages embedded per model call
+    store_page: int = 500  # rows per Chroma call, which keeps server requests small
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How passages are found and fused (index/search.py)."""
+
+    mode: str = "hybrid"  # hybrid, dense or keyword
+    top_k: int = 5  # passages handed to the answerer
+    candidates: int = 100  # taken from each retriever before fusion
+    keyword_weight: float = 0.5  # BM25's weight in the z-score fusion (the passage cosine weighs 1)
+    sentence_weight: float = 0.5  # the closest sentence's cosine, likewise
+    expand: int = 1  # neighbouring chunks of the same section joined to a passage
+    children: int = 2  # chunks of its own subsections a section's passage may take in after it
+    max_words: int = 400  # ... while the passage stays within this many words
+    exact_max: int = 1000  # a scope of at most this many passages is searched exactly over its vectors
+    overfetch_max: int = 2000  # a larger one: at most this many unfiltered neighbours, those in scope kept
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How the offline answerer picks what to quote (assistant/extractive.py)."""
+
+    word_budget: int = 130  # words of quoted guidance; the first pick is always taken
+    per_passage: int = 4  # picks from one passage at most
+    prefilter: int = 20  # sentences, by lexical score, re-scored by embedding
+    rank_prior: float = 0.25  # what a sentence gains from its passage ranking first (divided by the rank)
+    similarity: float = 0.7  # the embedding's share of the re-score; the rest is lexical
+    cutoff: float = 0.6  # a pick must score at least this share of the best
+    repeat_overlap: float = 0.5  # word overlap (Jaccard) above which a pick repeats an earlier one
+    list_words: int = 80  # a longer list is not quoted whole (its items may be, one by one)
+    max_sentences: int | None = None  # an optional cap on top of the budget
+    max_question_chars: int = 2000  # a longer question is refused as too long
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """How each answer sentence is checked against the passage it cites (assistant/verify.py)."""
+
+    support_threshold: float = 0.55  # a citation scoring under this is dropped
+    semantic_share: float = 0.5  # the embedding's share of the support score; the rest is lexical
+    number_penalty: float = 0.5  # lexical support is multiplied by this when the claim has a number the passage lacks
+    passage_sentences: int = 40  # sentences of a passage compared with a claim
+
+
+@dataclass(frozen=True)
+class RefusalSettings:
+    """When the assistant says the guidance does not cover a question (assistant/refusal.py)."""
+
+    min_similarity: float = 0.36  # refuse when no passage's cosine with the question reaches this
+    premise_support: float = 0.6  # a premise the passages support less than this is refused
+    myth_support: float = 0.6  # a premise this close to a myth the guidance names is about that myth
+    nearest_topics: int = 3  # topics named in a refusal
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """How a follow-up is made standalone (assistant/followup.py)."""
+
+    short_question_words: int = 8  # a shorter follow-up leans on the question before it
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible endpoint that writes answers instead of the offline answerer."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 120.0
+    max_tokens: int = 400
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """`procure-ai serve`: where it listens, who may use it, how much it does at once."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = None  # USER:PASSWORD
+    concurrency: int = 4  # questions answered at once
+    max_queue: int = 64  # questions waiting beyond those
+    reveal_seconds: float = 0.5  # an offline answer is revealed within this time
+    stream_interval_s: float = 0.04  # at most one streamed update per this interval
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole tree. See README "Configuration" (a test keeps the two in step)."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    chroma_url: str | None = None
+    embed_model: str | None = None
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answers: AnswerSettings = AnswerSettings()
+    check: CheckSettings = CheckSettings()
+    refusals: RefusalSettings = RefusalSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
+
+    # environment variable -> setting (dotted)
+    ENV: typing.ClassVar[dict[str, str]] = {
+        "PROCURE_AI_DATA_DIR": "data_dir",
+        "PROCURE_AI_CHROMA_URL": "chroma_url",
+        "PROCURE_AI_EMBED_MODEL": "embed_model",
+        "PROCURE_AI_CHUNK_TOKENS": "ingest.chunk_tokens",
+        "PROCURE_AI_TOP_K": "retrieval.top_k",
+        "PROCURE_AI_SEARCH_MODE": "retrieval.mode",
+        "PROCURE_AI_LLM_BASE_URL": "llm.base_url",
+        "PROCURE_AI_LLM_MODEL": "llm.model",
+        "PROCURE_AI_LLM_API_KEY": "llm.api_key",
+        "PROCURE_AI_AUTH": "server.auth",
+    }
+
+    @classmethod
+    def load(cls, environ: dict | None = None, **flags) -> "Settings":
+        """Defaults, then environment variables, then flags that are not None.
+
+        Flags are keyword arguments named by dotted path with "__" for "." (`retrieval__top_k=3`)
+        or by their plain name when it is unique in the tree (`top_k=3`, `data_dir=...`).
+        Raises ValueError naming the setting for a value that does not fit.
+        """
+        environ = os.environ if environ is None else environ
+        values = {path: environ[var] for var, path in cls.ENV.items() if environ.get(var)}
+        for name, value in flags.items():
+            if value is not None:
+                values[_resolve(name)] = value
+        settings = cls()
+        for path, value in values.items():
+            settings = _set(settings, path.split("."), value)
+        return settings.validated()
+
+    def get(self, path: str):
+        """A setting by its dotted path ("retrieval.top_k")."""
+        node = self
+        for part in path.split("."):
+            node = getattr(node, part)
+        return node
+
+    def with_values(self, **flags) -> "Settings":
+        """A copy with some settings changed, named as in `load`."""
+        settings = self
+        for name, value in flags.items():
+            settings = _set(settings, _resolve(name).split("."), value)
+        return settings.validated()
+
+    def validated(self) -> "Settings":
+        """This tree, or ValueError naming the first setting out of range."""
+        if self.retrieval.mode not in ("hybrid", "dense", "keyword"):
+            raise ValueError(f"search mode must be hybrid, dense or keyword, not {self.retrieval.mode!r}")
+        for url, what in ((self.chroma_url, "Chroma URL"), (self.llm.base_url, "LLM base URL")):
+            if url:
+                parsed = urlparse(url)
+                if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                    raise ValueError(f"bad {what} {url!r}: use http://host:port")
+        if not 1 <= self.retrieval.top_k <= 50:
+            raise ValueError("top_k must be between 1 and 50")
+        if not 32 <= self.ingest.chunk_tokens <= 512:
+            raise ValueError("chunk_tokens must be between 32 and 512")
+        if self.server.auth is not None:
+            user, _, password = self.server.auth.partition(":")
+            if not user or not password:
+                raise ValueError("--auth takes USER:PASSWORD, both non-empty")
+        if not 1 <= self.server.concurrency <= 256:
+            raise ValueError("concurrency must be between 1 and 256")
+        if not 1 <= self.server.port <= 65535:
+            raise ValueError(f"port must be between 1 and 65535, not {self.server.port}")
+        return self
+
+
+def leaves(node=None, prefix: str = "") -> dict[str, object]:
+    """Every setting of the tree as {dotted path: default}."""
+    node = Settings() if node is None else node
+    out: dict[str, object] = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if is_dataclass(value):
+            out.update(leaves(value, f"{prefix}{f.name}."))
+        else:
+            out[f"{prefix}{f.name}"] = value
+    return out
+
+
+def _resolve(name: str) -> str:
+    """A flag's name as a dotted path: "retrieval__top_k" or a unique leaf name such as "top_k"."""
+    path = name.replace("__", ".")
+    known = leaves()
+    if path in known:
+        return path
+    matches = [p for p in known if p.rsplit(".", 1)[-1] == path]
+    if len(matches) != 1:
+        raise ValueError(f"unknown setting {name!r}" if not matches else f"ambiguous setting {name!r}: {matches}")
+    return matches[0]
+
+
+def _set(node, path: list[str], value):
+    """A copy of `node` with the setting at `path` set to `value`, converted to the field's type."""
+    f = next((f for f in fields(node) if f.name == path[0]), None)
+    if f is None:
+        raise ValueError(f"unknown setting {'.'.join(path)!r}")
+    if len(path) > 1:
+        return replace(node, **{f.name: _set(getattr(node, f.name), path[1:], value)})
+    return replace(node, **{f.name: _convert(f.name, typing.get_type_hints(type(node))[f.name], value)})
+
+
+def _convert(name: str, kind, value):
+    if value is None:
+        return None
+    args = [a for a in typing.get_args(kind) if a is not type(None)] or [kind]
+    target = args[0]
+    if target is Path:
+        return Path(value).expanduser()
+    if target in (int, float) and not isinstance(value, (int, float)) or (target is int and isinstance(value, float)):
+        try:
+            return target(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a {'whole ' if target is int else ''}number, not {value!r}") from None
+    return value
+
+
+def offline_environment() -> None:
+    """Make sure no library reaches out to the network or phones home (set before they are imported)."""
+    for var, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }.items():
+        os.environ.setdefault(var, value)

@@ -1,0 +1,70 @@
+"""The offline answerer on hand-made passages: what it quotes, and what it leaves out (no index, no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.extractive import ExtractiveAnswerer
+from corpus.records import Passage, Provenance
+from corpus.settings import AnswerSettings
+
+WHO = Passage(
+    rank=1, chunk_id="who", doc_id="guide/who.md", section="Who to involve", page=None, score=1.0,
+    provenance=Provenance(title="Who to involve"),
+    text="- Who: Procurement teams\n\nProcuring AI may require input across a range of stakeholders.\n\n"
+         "Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
+         "- Legal officer, who can help navigate data and liability.\n- IT expert, who checks the technical fit.",
+)
+CLAUSES = Passage(
+    rank=2, chunk_id="clauses", doc_id="guide/clauses.md", section="Contract clauses > Data", page=None, score=0.8,
+    provenance=Provenance(title="Contract clauses"),
+    text="The contract should state that the public body owns its data and any outputs. "
+         "The contract should state that the public body owns all of its data and any outputs. "
+         "The vendor must return or delete the data when the contract ends.",
+)
+READING = Passage(
+    rank=3, chunk_id="reading", doc_id="guide/reading.md", section="Contract clauses > Resources", page=None, score=0.7,
+    provenance=Provenance(title="Contract clauses"),
+    text="Resources on data ownership clauses in contracts are listed in the annex of the model contract.",
+)
+
+
+def answer(question: str, passages, **settings):
+    return ExtractiveAnswerer(settings=AnswerSettings(**settings)).answer(question, passages)
+
+
+@pytest.mark.parametrize("question, passages, settings, quoted, not_quoted", [
+    # a list that answers "who" is quoted by its items' names, under the line that introduces it
+    ("Which roles should be involved?", [WHO], {},
+     ["Key roles include: Procurement officer; Legal officer; IT expert."], ["Who: Procurement teams"]),
+    # of two near-identical sentences, one is quoted
+    ("Who owns the data and outputs under the contract?", [CLAUSES], {},
+     ["owns its data and any outputs"], ["owns all of its data"]),
+    # a reading list answers after the guidance itself
+    ("What should contracts say about data ownership?", [READING, CLAUSES], {"word_budget": 15},
+     ["owns its data and any outputs"], ["Resources on data ownership"]),
+    # the word budget: after the first pick, nothing that would overrun it
+    ("What happens to the data when the contract ends and who owns it?", [CLAUSES], {"word_budget": 10},
+     ["return or delete the data"], ["owns its data"]),
+])
+def test_what_the_answer_quotes(question, passages, settings, quoted, not_quoted):
+    result = answer(question, passages, **settings)
+    assert not result.refused
+    for text in quoted:
+        assert text in result.answer, f"{text!r} not quoted in:\n{result.answer}"
+    for text in not_quoted:
+        assert text not in result.answer, f"{text!r} quoted in:\n{result.answer}"
+
+
+def test_every_quoted_sentence_is_cited_to_the_passage_it_comes_from():
+    result = answer("What should the contract say about data?", [WHO, CLAUSES])
+    by_n = {c.n: c for c in result.citations}
+    assert result.sentences and all(s.citations for s in result.sentences)
+    for sentence in result.sentences:
+        assert all(sentence.text.lstrip("- ") in by_n[n].text for n in sentence.citations)
+    assert [c.n for c in result.citations] == list(range(1, len(result.citations) + 1))
+
+
+def test_no_passages_is_a_refusal_with_nothing_cited():
+    result = answer("Anything at all?", [])
+    assert result.refused and not result.citations and not result.answer
