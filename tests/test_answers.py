@@ -47,7 +47,7 @@ def test_a_list_that_answers_the_question_is_quoted_by_its_items_names(mirror_as
 
 
 def test_lists_are_read_with_the_line_that_introduces_them():
-    from assistant.extractive import item_name, passage_lists
+    from assistant.units import item_name, passage_lists
 
     text = (
         "- Who: Procurement teams\n- What: Contract principles\n\n"
