@@ -30,7 +30,9 @@ EXAMPLES = [
 ]
 ASSETS = Path(__file__).with_name("assets")
 CSS = (ASSETS / "chat.css").read_text(encoding="utf-8")
-HEAD = "<script>\n" + (ASSETS / "chat.js").read_text(encoding="utf-8") + "</script>"
+FONT = ("DejaVu Sans", "sans-serif")  # served from assets/fonts (page.css's @font-face): every letter in one face
+HEAD = ("<style>\n" + (ASSETS / "page.css").read_text(encoding="utf-8") + "</style>\n"
+        "<script>\n" + (ASSETS / "chat.js").read_text(encoding="utf-8") + "</script>")
 
 # While an answer streams in, the chat log (an aria-live region) is marked busy, so a screen reader
 # announces the finished answer once rather than every partial text.
