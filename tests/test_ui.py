@@ -427,6 +427,7 @@ def test_conversation_downloads_and_copies_as_markdown_with_citations(server, br
 def test_keyboard_only_ask_and_open_a_citation(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(server, wait_until="load")
+    page.get_by_label("Your question").wait_for()  # Gradio has drawn the page (slow on a busy machine)
 
     def tab_until(condition: str, limit: int = 40) -> list[dict]:
         visited = []

@@ -8,14 +8,14 @@ import secrets
 import anyio
 import gradio as gr
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from assistant.deck import Slide
 from assistant.llm import LLMError
 from assistant.service import Assistant, QuestionError
 from assistant.web import presenter
-from assistant.web.chat import CSS, HEAD, build_ui
+from assistant.web.chat import ASSETS, CSS, FONT, HEAD, build_ui
 from corpus.records import Scope, Turn
 from corpus.settings import ServerSettings
 from index.store import StoreError
@@ -72,7 +72,15 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
     def present():
         return HTMLResponse(presenter_page)
 
+    fonts = {p.name: p for p in (ASSETS / "fonts").glob("*.woff")}
+
+    @app.get("/fonts/{name}")  # the one font family of the chat and the presenter view, served here (no login: it is public)
+    def font(name: str):
+        if name not in fonts:
+            raise HTTPException(404, "no such font")
+        return FileResponse(fonts[name], media_type="font/woff", headers={"Cache-Control": "public, max-age=604800"})
+
     demo = build_ui(assistant, feedback, server).queue(default_concurrency_limit=server.concurrency,
                                                       max_size=server.max_queue)
     return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, head=HEAD, footer_links=[],
-                               theme=gr.themes.Default(text_size="lg"))
+                               theme=gr.themes.Default(text_size="lg", font=FONT, font_mono=FONT))

@@ -30,7 +30,9 @@ EXAMPLES = [
 ]
 ASSETS = Path(__file__).with_name("assets")
 CSS = (ASSETS / "chat.css").read_text(encoding="utf-8")
-HEAD = "<script>\n" + (ASSETS / "chat.js").read_text(encoding="utf-8") + "</script>"
+FONT = ("DejaVu Sans", "sans-serif")  # served from assets/fonts (page.css's @font-face): every letter in one face
+HEAD = ("<style>\n" + (ASSETS / "page.css").read_text(encoding="utf-8") + "</style>\n"
+        "<script>\n" + (ASSETS / "chat.js").read_text(encoding="utf-8") + "</script>")
 
 # While an answer streams in, the chat log (an aria-live region) is marked busy, so a screen reader
 # announces the finished answer once rather than every partial text.
@@ -95,6 +97,10 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         feedback.add(vote, turn["question"], turn["json"], earlier, comment or "")
         return gr.update(value="", placeholder="Thank you: your feedback was saved.")
 
+    def show_aids(state: list):
+        """The example questions until there is an answer, then the comment box for the thumbs under it."""
+        return gr.update(visible=not state), gr.update(visible=bool(state))
+
     def download_file(markdown: str) -> str | None:
         if not markdown:
             return None
@@ -102,37 +108,40 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         path.write_text(markdown, encoding="utf-8")
         return str(path)
 
-    with gr.Blocks(title="procure-ai: buying AI, from the guidance") as demo:
-        gr.Markdown("## Buying AI: answers from public guidance\nEvery answer quotes the guidance and cites its source. "
-                    "It says so when the guidance does not cover a question.")
+    # The layout fills the window (fill_height): the conversation and the sources each scroll inside their own
+    # pane, so the question box, the latest answer's start and the card a citation opens are seen together.
+    with gr.Blocks(title="procure-ai: buying AI, from the guidance", fill_height=True) as demo:
+        with gr.Row(elem_id="masthead"):
+            gr.Markdown("# Buying AI: answers from public guidance", elem_id="title")
+            copy_status = gr.Markdown("", elem_id="copy-status")
         state = gr.State([])
-        with gr.Row():
+        with gr.Row(elem_id="toolbar"):
             collection = gr.Dropdown(collection_choices(live_documents()), value=ALL_GUIDANCE, label="Search in", scale=1)
             document = gr.Dropdown(document_choices(live_documents(), ALL_GUIDANCE), value=ALL_DOCUMENTS, label="Document", scale=2)
-            new = gr.Button("New conversation", scale=0, size="md")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=440, sanitize_html=True, render_markdown=True,
-                                     allow_tags=False, buttons=["copy"],
-                                     placeholder="Ask a question below, or try one of the examples. Each answer quotes "
-                                                 "the guidance; each [n] opens the passage it comes from.")
-                with gr.Row(equal_height=True):  # the button outside the label, so the box is named "Your question" alone
+            new = gr.Button("New conversation", scale=0, size="md", elem_classes="tool")
+            download = gr.DownloadButton("Download conversation (Markdown)", size="md", scale=0, elem_classes="tool")
+            copy = gr.Button("Copy conversation (Markdown)", size="md", scale=0, elem_classes="tool")
+        with gr.Row(equal_height=False, scale=1, elem_id="workspace"):
+            with gr.Column(scale=3, elem_id="conversation-pane"):
+                chatbot = gr.Chatbot(label="Conversation", show_label=False, elem_id="chat", scale=1, height="100%", autoscroll=False,
+                                     sanitize_html=True, render_markdown=True, allow_tags=False, buttons=["copy"],
+                                     placeholder="Every answer quotes the guidance and cites its source; each [n] opens "
+                                                 "the passage it comes from. It says so when the guidance does not "
+                                                 "cover a question.")
+                with gr.Row(equal_height=True, elem_id="ask-row"):  # the button outside the label: the box is named "Your question" alone
                     question = gr.Textbox(label="Your question", placeholder="Ask about buying AI…", max_lines=6,
                                           max_length=assistant.answers.max_question_chars, scale=5)
                     ask = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="ask-button")
-                gr.Markdown("Try a question:", elem_id="examples-label")
-                with gr.Row(elem_id="examples"):  # buttons, not gr.Examples: those cut a question at 60 characters
-                    for example in EXAMPLES:
-                        gr.Button(example, size="sm", elem_classes="example-question").click(
-                            None, None, question, js=f"() => {json.dumps(example)}")
-            with gr.Column(scale=2):
-                sources = gr.HTML(NO_SOURCES, elem_id="sources", max_height=720)
-        with gr.Row():
-            comment = gr.Textbox(label="Comment on an answer (optional; then press thumbs up or down under it)", scale=3)
-            with gr.Column(scale=1):
-                download = gr.DownloadButton("Download conversation (Markdown)", size="md")
-                copy = gr.Button("Copy conversation (Markdown)", size="md")
-        copy_status = gr.Markdown("", elem_id="copy-status")
+                with gr.Column(elem_id="examples-box") as examples:  # shown until the first answer
+                    gr.Markdown("Try a question:", elem_id="examples-label")
+                    with gr.Row(elem_id="examples"):  # buttons, not gr.Examples: those cut a question at 60 characters
+                        for example in EXAMPLES:
+                            gr.Button(example, size="sm", elem_classes="example-question").click(
+                                None, None, question, js=f"() => {json.dumps(example)}")
+                comment = gr.Textbox(label="Comment on an answer (optional; then press thumbs up or down under it)",
+                                     visible=False, elem_id="comment", max_lines=2)  # shown once there is an answer
+            with gr.Column(scale=2, elem_id="sources-pane"):
+                sources = gr.HTML(NO_SOURCES, elem_id="sources")
         markdown = gr.Textbox(visible="hidden", label="Conversation as Markdown", elem_id="conversation-markdown")
         demo.load(refresh_lists, collection, [collection, document], queue=False, show_progress="hidden")
         collection.change(lambda c: gr.update(choices=document_choices(live_documents(), c), value=ALL_DOCUMENTS),
@@ -142,9 +151,11 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         answered = gr.on(submitted, respond, [question, chatbot, collection, document, state],
                          [chatbot, question, sources, state, markdown])
         answered.then(None, js=LOG_BUSY_JS % "false").then(download_file, markdown, download)
+        answered.then(show_aids, state, [examples, comment], queue=False, show_progress="hidden")
         chatbot.like(on_vote, [comment, state], comment)
         copy.click(None, markdown, copy_status, js=COPY_JS)
-        cleared = [chatbot, question, sources, state, markdown, download, copy_status]
-        new.click(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)
-        chatbot.clear(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)  # the chat's own bin icon: the same
+        cleared = [chatbot, question, sources, state, markdown, download, copy_status, examples, comment]
+        fresh = lambda: ([], "", NO_SOURCES, [], "", None, "", *show_aids([]))  # noqa: E731
+        new.click(fresh, None, cleared)
+        chatbot.clear(fresh, None, cleared)  # the chat's own bin icon: the same
     return demo

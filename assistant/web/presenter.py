@@ -61,7 +61,7 @@ def _slide_html(slide: Slide, total: int) -> str:
         f'<dialog class="passage" id="passage-{i}-{c.n}" aria-labelledby="passage-{i}-{c.n}-title">'
         f'<div class="passage-bar"><h2 id="passage-{i}-{c.n}-title">[{c.n}] {where(c)}</h2>'
         f'<button type="button" class="close">Close (Esc)</button></div>'
-        f'<div class="passage-text">{passage_html(c, answer)}</div>'
+        f'<div class="passage-text">{passage_html(c, answer, heading_level=3)}</div>'
         f'<p class="passage-meta">{html.escape(c.provenance.publisher or "")}{" · " if c.provenance.publisher else ""}'
         f'licence: {html.escape(c.provenance.license or "not stated")}'
         + (f' · <a href="{html.escape(c.provenance.url, quote=True)}" target="_blank" rel="noopener noreferrer">'

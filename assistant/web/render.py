@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from assistant.web.passage import passage_blocks
 from corpus.records import Answer, Citation
 
 ALL_GUIDANCE, ALL_DOCUMENTS = "All guidance", ""
@@ -11,15 +12,11 @@ NO_SOURCES = ('<h2 class="sources-heading">Sources</h2><p class="sources-empty">
               'each [n] in an answer opens its source.</p>')
 
 
-def passage_html(citation: Citation, answer: Answer) -> str:
-    """The cited passage, escaped, with the sentences the answer quotes in <mark>."""
-    passage = html.escape(citation.text)
-    quotes = {s.text for s in answer.sentences if citation.n in s.citations}
-    for quote in sorted(quotes, key=len, reverse=True):
-        q = html.escape(quote.lstrip("-• ").strip())
-        if q and q in passage:
-            passage = passage.replace(q, f"<mark>{q}</mark>", 1)
-    return passage.replace("\n", "<br>")
+def passage_html(citation: Citation, answer: Answer, heading_level: int = 4) -> str:
+    """The cited passage as its document shows it (lists, tables, headings), escaped, the sentences the answer
+    quotes in <mark> (assistant/web/passage.py); its headings start at <h`heading_level`>."""
+    quotes = [s.text for s in answer.sentences if citation.n in s.citations] or [citation.quote]
+    return passage_blocks(citation.text, quotes, heading_level)
 
 
 def where(citation: Citation) -> str:
@@ -44,7 +41,8 @@ def citation_cards(answer: Answer, turn: int = 1) -> str:
         cards.append(
             f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
             f'<div class="where">{" · ".join(x for x in (where(c), html.escape(c.provenance.publisher or ""), licence) if x)}</div>'
-            f'<div class="passage">{passage_html(c, answer)}</div><div>{link}</div></div>'
+            f'<div class="passage" tabindex="0" role="group" aria-label="Passage [{c.n}]">{passage_html(c, answer)}</div>'
+            f'<div>{link}</div></div>'
         )
     return "\n".join(cards)
 
@@ -57,7 +55,7 @@ def sources_html(state: list) -> str:
             continue
         is_open = " open" if number == len(state) else ""
         searched = f', searched in {html.escape(turn["searched"])}' if turn.get("searched") else ""
-        groups.append(f'<details class="sources-turn"{is_open}><summary>Sources for question {number}{searched}: '
+        groups.append(f'<details class="sources-turn" id="sources-turn-{number}"{is_open}><summary>Sources for question {number}{searched}: '
                       f'“{html.escape(turn["question"][:120])}”</summary>{turn["cards"]}</details>')
     if not groups:
         return NO_SOURCES
