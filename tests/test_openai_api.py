@@ -40,11 +40,13 @@ def served(tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--api-key", KEY,
                                  "--auth", ":".join(LOGIN)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(urllib.request.Request(url + "/v1/models", headers={"Authorization": f"Bearer {KEY}"}), proc,
-                  "procure-ai serve")
-    yield url, data
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        wait_until_up(urllib.request.Request(url + "/v1/models", headers={"Authorization": f"Bearer {KEY}"}), proc,
+                      "procure-ai serve")
+        yield url, data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
     assert "Traceback" not in (base / "serve.log").read_text(encoding="utf-8", errors="replace")
 
 
