@@ -107,6 +107,9 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = None  # USER:PASSWORD
+    api_key: str | None = None  # a key OpenAI-compatible clients send as `Authorization: Bearer KEY` on /v1
+    audit_log: bool = True  # every question serve or mcp answers is kept in DATA_DIR/audit.sqlite3
+    max_passages: int = 20  # most passages one MCP search_guidance call returns
     concurrency: int = 4  # questions answered at once
     max_queue: int = 64  # questions waiting beyond those
     reveal_seconds: float = 0.5  # an offline answer is revealed within this time
@@ -141,6 +144,7 @@ class Settings:
         "PROCURE_AI_LLM_MODEL": "llm.model",
         "PROCURE_AI_LLM_API_KEY": "llm.api_key",
         "PROCURE_AI_AUTH": "server.auth",
+        "PROCURE_AI_API_KEY": "server.api_key",
     }
 
     @classmethod
@@ -192,6 +196,8 @@ class Settings:
             user, _, password = self.server.auth.partition(":")
             if not user or not password:
                 raise ValueError("--auth takes USER:PASSWORD, both non-empty")
+        if self.server.api_key is not None and (not self.server.api_key or any(c.isspace() for c in self.server.api_key)):
+            raise ValueError("--api-key must be non-empty, without spaces")
         if not 1 <= self.server.concurrency <= 256:
             raise ValueError("concurrency must be between 1 and 256")
         if not 1 <= self.server.port <= 65535:

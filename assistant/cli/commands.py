@@ -188,8 +188,12 @@ def serve(args, settings: Settings) -> int:
     if slides:
         print(report(slides), flush=True)
     server = settings.server
+    from assistant.cli.reach import audited  # every question from here on is recorded, unless --no-audit-log
+
+    assistant = audited(assistant, settings, "web")
     app = build_app(assistant, server, FeedbackStore(settings.data_dir), slides, Path(args.deck).name if args.deck else "")
-    print(f"procure-ai chat on http://{server.host}:{server.port}/  (API: POST /api/ask; presenter view: /present)",
+    print(f"procure-ai chat on http://{server.host}:{server.port}/  (API: POST /api/ask, OpenAI-compatible: /v1; "
+          "presenter view: /present)",
           flush=True)
     uvicorn.run(app, host=server.host, port=server.port, log_level="warning")
     return 0

@@ -12,7 +12,7 @@ EXIT_USAGE = 2
 # flags that set a setting, by their dest: a dotted path of the settings tree with "__" for "."
 SETTING_FLAGS = ("data_dir", "chroma_url", "embed_model", "ingest__chunk_tokens", "retrieval__top_k", "retrieval__mode",
                  "llm__base_url", "llm__model", "llm__api_key", "server__host", "server__port", "server__auth",
-                 "server__concurrency")
+                 "server__concurrency", "server__api_key", "server__audit_log")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -26,6 +26,11 @@ def _llm(p: argparse.ArgumentParser) -> None:
                    help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (env PROCURE_AI_LLM_BASE_URL)")
     p.add_argument("--llm-model", dest="llm__model", help="model name at that endpoint (env PROCURE_AI_LLM_MODEL)")
     p.add_argument("--llm-api-key", dest="llm__api_key", help="API key, if the endpoint needs one (env PROCURE_AI_LLM_API_KEY)")
+
+
+def _no_audit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-audit-log", dest="server__audit_log", action="store_const", const=False,
+                   help="do not record questions in DATA_DIR/audit.sqlite3 (recorded by default)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", dest="server__auth", help="USER:PASSWORD required to open the chat (env PROCURE_AI_AUTH)")
     p.add_argument("--concurrency", dest="server__concurrency", type=int,
                    help=f"questions answered at once; others queue (default {ServerSettings.concurrency})")
+    p.add_argument("--api-key", dest="server__api_key",
+                   help="key OpenAI-compatible clients send as 'Authorization: Bearer KEY' on /v1 (env PROCURE_AI_API_KEY)")
+    _no_audit(p)
     p.add_argument("--deck", type=Path, help="question deck for the presenter view at /present: one question per line, "
                    "or JSONL; every answer is prepared and checked at start-up")
+
+    p = sub.add_parser("mcp", help="serve the guidance to MCP clients over stdio: tools search_guidance and ask, "
+                       "documents as resources")
+    _common(p)
+    _llm(p)
+    _no_audit(p)
+
+    p = sub.add_parser("audit", help="the audit log of questions asked through serve and mcp: export it")
+    p.add_argument("action", choices=["export"])
+    p.add_argument("--since", help="from this date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM; UTC unless it says otherwise)")
+    p.add_argument("--until", help="up to (not including) this date")
+    p.add_argument("--format", dest="audit_format", choices=["csv", "jsonl"], default="jsonl",
+                   help="csv (one line per question) or jsonl (every field; default)")
+    p.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+    _common(p)
 
     p = sub.add_parser("feedback", help="the chat's thumbs up/down: list them, or export the thumbs-down as eval cases")
     p.add_argument("action", choices=["list", "export"])
@@ -123,10 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from assistant.cli import commands, evaluate
+    from assistant.cli import commands, evaluate, reach
 
     handlers = {"ingest": commands.ingest, "ask": commands.ask, "status": commands.status, "corpus": commands.corpus,
-                "serve": commands.serve, "feedback": commands.feedback, "eval": evaluate.evaluate, "bench": evaluate.bench}
+                "serve": commands.serve, "feedback": commands.feedback, "eval": evaluate.evaluate, "bench": evaluate.bench,
+                "mcp": reach.mcp, "audit": reach.audit}
     try:
         settings = Settings.load(**{k: getattr(args, k, None) for k in SETTING_FLAGS})
         return handlers[args.command](args, settings)

@@ -14,7 +14,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from assistant.deck import Slide
 from assistant.llm import LLMError
 from assistant.service import Assistant, QuestionError
-from assistant.web import presenter
+from assistant.web import openai_api, presenter
 from assistant.web.chat import ASSETS, CSS, FONT, HEAD, build_ui
 from corpus.records import Scope, Turn
 from corpus.settings import ServerSettings
@@ -46,6 +46,7 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     answering = anyio.CapacityLimiter(server.concurrency)  # answers at once on the API too; the rest wait in turn
     login = Depends(_login(auth))
+    openai_api.mount(app, assistant, server, answering)  # /v1: OpenAI-compatible clients (key or login)
 
     @app.post("/api/ask", dependencies=[login])
     async def api_ask(request: Request):
