@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -20,6 +19,7 @@ from assistant.web.render import (ALL_DOCUMENTS, ALL_GUIDANCE, NO_SOURCES, answe
                                   collection_choices, conversation_markdown, document_choices, sources_html)
 from corpus.records import Scope, Turn
 from corpus.settings import AnswerSettings, ServerSettings
+from index.search import UnknownScope
 from index.store import StoreError
 
 EXAMPLES = [
@@ -46,6 +46,19 @@ COPY_JS = """async (markdown) => {
     document.execCommand('copy'); area.remove();
   }
   return 'Copied the conversation as Markdown: paste it into a briefing or an email.';
+}"""
+
+
+# The download button's handler: the Markdown saved straight from the page (a Blob), so no file is written on
+# the server for it (each answer used to leave one in /tmp).
+DOWNLOAD_JS = """(markdown) => {
+  if (!markdown) return 'Ask a question first: there is nothing to download yet.';
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([markdown], {type: 'text/markdown;charset=utf-8'}));
+  link.download = 'conversation.md';
+  document.body.appendChild(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  return 'Downloaded the conversation as conversation.md.';
 }"""
 
 
@@ -82,7 +95,7 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
                                   "cards": citation_cards(answer, number), "searched": searched or ""}]
                 yield (history + [asked, {"role": "assistant", "content": answer_markdown(answer, number)}], "",
                        sources_html(state), state, conversation_markdown(state))
-        except (QuestionError, LLMError, StoreError) as exc:
+        except (QuestionError, LLMError, StoreError, UnknownScope) as exc:
             shown = {"role": "user", "content": html.escape(message[:200], quote=False)}
             yield history + [shown, {"role": "assistant", "content": f"Could not answer this: {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
 
@@ -94,13 +107,6 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         earlier = [{"question": t["question"], "answer": t["answer"]} for t in state if t is not turn]
         feedback.add(vote, turn["question"], turn["json"], earlier, comment or "")
         return gr.update(value="", placeholder="Thank you: your feedback was saved.")
-
-    def download_file(markdown: str) -> str | None:
-        if not markdown:
-            return None
-        path = Path(tempfile.mkdtemp(prefix="procure-ai-")) / "conversation.md"
-        path.write_text(markdown, encoding="utf-8")
-        return str(path)
 
     with gr.Blocks(title="procure-ai: buying AI, from the guidance") as demo:
         gr.Markdown("## Buying AI: answers from public guidance\nEvery answer quotes the guidance and cites its source. "
@@ -130,7 +136,7 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         with gr.Row():
             comment = gr.Textbox(label="Comment on an answer (optional; then press thumbs up or down under it)", scale=3)
             with gr.Column(scale=1):
-                download = gr.DownloadButton("Download conversation (Markdown)", size="md")
+                download = gr.Button("Download conversation (Markdown)", size="md")
                 copy = gr.Button("Copy conversation (Markdown)", size="md")
         copy_status = gr.Markdown("", elem_id="copy-status")
         markdown = gr.Textbox(visible="hidden", label="Conversation as Markdown", elem_id="conversation-markdown")
@@ -141,10 +147,11 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         gr.on(submitted, None, js=LOG_BUSY_JS % "true")
         answered = gr.on(submitted, respond, [question, chatbot, collection, document, state],
                          [chatbot, question, sources, state, markdown])
-        answered.then(None, js=LOG_BUSY_JS % "false").then(download_file, markdown, download)
+        answered.then(None, js=LOG_BUSY_JS % "false")
         chatbot.like(on_vote, [comment, state], comment)
         copy.click(None, markdown, copy_status, js=COPY_JS)
-        cleared = [chatbot, question, sources, state, markdown, download, copy_status]
-        new.click(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)
-        chatbot.clear(lambda: ([], "", NO_SOURCES, [], "", None, ""), None, cleared)  # the chat's own bin icon: the same
+        download.click(None, markdown, copy_status, js=DOWNLOAD_JS)
+        cleared = [chatbot, question, sources, state, markdown, copy_status]
+        new.click(lambda: ([], "", NO_SOURCES, [], "", ""), None, cleared)
+        chatbot.clear(lambda: ([], "", NO_SOURCES, [], "", ""), None, cleared)  # the chat's own bin icon: the same
     return demo
