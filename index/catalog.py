@@ -5,7 +5,9 @@ says which of them are live. An ingest first writes a journal naming the ids it
 is about to add and remove, then changes Chroma, then commits a new catalog,
 then cleans up. Readers trust only the catalog and exclude whatever the
 journal says is not yet (or no longer) live, so a killed ingest never shows a
-half-built index; the next ingest finishes the clean-up.
+half-built index; the next ingest finishes the clean-up. The catalog also
+names the store and collection that hold its vectors, and their fingerprint
+(count and a hash of the ids), so a store that lost them is noticed.
 """
 
 from __future__ import annotations

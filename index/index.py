@@ -7,12 +7,14 @@ and what will go away, the new passages embedded and stored, the sentence
 store and keyword index of the new generation written beside the old ones,
 the catalog committed (the one atomic step, see index/catalog.py), then the
 clean-up. A killed ingest leaves the previous catalog live; the next one
-finishes the clean-up. Readers reload the catalog when an ingest commits.
+finishes the clean-up. Readers reload the catalog when an ingest commits,
+and check once per catalog that the store still holds its passages
+(`check_store`); an ingest into a store that lost them embeds every passage
+again (`refill`).
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +35,6 @@ from index.sentences import SentenceStore, SentenceWriter, chunk_sentence_spans
 from index.store import ChromaStore, StoredPassage, StoreMismatch, collection_name
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-log = logging.getLogger("procure_ai.index")
 
 
 class IndexBusy(RuntimeError):
@@ -170,7 +171,7 @@ class Index:
         return report
 
     def store_mismatch(self, catalog: Catalog, everything: bool = False) -> str:
-        """"" when the store holds every live passage of `catalog`; else one line saying it does not.
+        """Nothing ("") when the store holds every live passage of `catalog`; else one line saying it does not.
 
         The store's count must reach the catalog's; then `settings.verify_sample`
         live ids spread over the documents are looked up, or with `everything`

@@ -169,7 +169,7 @@ def ask(args, settings: Settings) -> int:
 
 
 def status(args, settings: Settings) -> int:
-    from index.catalog import load_catalog
+    from index.catalog import EMBEDDED, load_catalog
     from index.store import ChromaStore
 
     catalog = load_catalog(settings.data_dir)
@@ -182,8 +182,11 @@ def status(args, settings: Settings) -> int:
             held = ChromaStore(catalog.collection, path=settings.data_dir / "chroma", url=settings.chroma_url)
             missing = len(catalog.chunk_ids() - held.ids())
             where = f"the Chroma collection {catalog.collection} at {settings.chroma_url or 'the data dir'}"
+            built = (f"; it was built in {catalog.store}" if catalog.store not in ("", settings.chroma_url or EMBEDDED)
+                     else "")
             store = (f"holds the index ({held.count():,} passages in {where})" if not missing else
-                     f"does not hold this index ({missing:,} of its passages missing in {where}): run procure-ai ingest")
+                     f"does not hold this index ({missing:,} of its passages missing in {where}{built}): "
+                     "run procure-ai ingest")
         except StoreError as exc:
             store = str(exc)
     info = {
