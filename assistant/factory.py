@@ -32,10 +32,10 @@ def build_chunker(settings: Settings, index: Index) -> Chunker:
 
 
 def ingest(settings: Settings, paths: list[Path], index: Index | None = None,
-           progress: Progress = no_progress) -> IngestReport:
-    """Ingest `paths` into the index `settings` name (or `index`)."""
+           progress: Progress = no_progress, collection: str | None = None) -> IngestReport:
+    """Ingest `paths` into the index `settings` name (or `index`), into `collection` if given."""
     index = index or build_index(settings)
-    return update(index, list(paths), build_chunker(settings, index), progress)
+    return update(index, list(paths), build_chunker(settings, index), progress, collection)
 
 
 def _from_keyword(index: Index, method: str, before):

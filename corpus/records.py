@@ -108,6 +108,7 @@ class Chunk:
     provenance: Provenance
     page: int | None = None
     gap: str = ""  # the whitespace between the previous chunk's end and this chunk's start
+    instructions: tuple[str, ...] = ()  # its lines addressed to an AI assistant (ingest/instructions.py): never quoted
 
     @property
     def title(self) -> str:
@@ -173,10 +174,13 @@ class Changes:
     removed: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    read: int = 0  # files under the paths given that are in the index now (read, or unchanged)
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # file -> "line N: ..." addressed to an AI assistant
 
     def to_dict(self) -> dict:
         return {"documents": sorted(self.documents), "chunker": self.chunker, "added": self.added,
-                "changed": self.changed, "removed": self.removed, "skipped": self.skipped, "timings": self.timings}
+                "changed": self.changed, "removed": self.removed, "skipped": self.skipped, "timings": self.timings,
+                "read": self.read, "flagged": self.flagged}
 
 
 @dataclass
@@ -193,6 +197,9 @@ class IngestReport:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    read: int = 0  # files under the paths given that are in the index now: 0 with files skipped is a failed ingest
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # file -> "line N: ..." addressed to an AI assistant
+    refilled: str = ""  # why every document was embedded again (the store did not hold the index), if it was
 
     @property
     def changed(self) -> bool:
@@ -251,6 +258,7 @@ class Passage:
     end: int = 0
     similarity: float | None = None  # cosine similarity to the question, when dense search saw it
     signals: dict = field(default_factory=dict)  # ranks in each retriever, for evals and debugging
+    instructions: list[str] = field(default_factory=list)  # its lines addressed to an AI assistant, left out of `text`
 
     @property
     def title(self) -> str:
@@ -272,6 +280,7 @@ class Citation:
     provenance: Provenance
     chunk_id: str = ""
     quote: str = ""
+    instructions: tuple[str, ...] = ()  # the passage's lines addressed to an AI assistant (a warning to show)
 
     @property
     def title(self) -> str:
@@ -280,7 +289,8 @@ class Citation:
     @classmethod
     def from_passage(cls, n: int, passage: Passage, quote: str = "") -> "Citation":
         return cls(n=n, doc_id=passage.doc_id, section=passage.section, page=passage.page, text=passage.text,
-                   provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote)
+                   provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote,
+                   instructions=tuple(passage.instructions))
 
     def to_dict(self) -> dict:
         return _flat(self)

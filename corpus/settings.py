@@ -28,6 +28,8 @@ class IngestSettings:
     chunk_tokens: int = 220  # the largest passage, in the embedder's word pieces (its window is 256)
     embed_batch: int = 64  # passages embedded per model call
     store_page: int = 500  # rows per Chroma call, which keeps server requests small
+    verify_sample: int = 256  # live passages looked up to check the store holds the index (ask, serve, remove)
+    verify_all_max: int = 100_000  # ingest looks up every live passage in the store up to this many
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class ServerSettings:
     max_passages: int = 20  # most passages one MCP search_guidance call returns
     concurrency: int = 4  # questions answered at once
     max_queue: int = 64  # questions waiting beyond those
+    max_body_bytes: int = 1_000_000  # a larger POST /api/ask body is refused (413)
     reveal_seconds: float = 0.5  # an offline answer is revealed within this time
     stream_interval_s: float = 0.04  # at most one streamed update per this interval
 

@@ -5,11 +5,14 @@ says which of them are live. An ingest first writes a journal naming the ids it
 is about to add and remove, then changes Chroma, then commits a new catalog,
 then cleans up. Readers trust only the catalog and exclude whatever the
 journal says is not yet (or no longer) live, so a killed ingest never shows a
-half-built index; the next ingest finishes the clean-up.
+half-built index; the next ingest finishes the clean-up. The catalog also
+names the store and collection that hold its vectors, and their fingerprint
+(count and a hash of the ids), so a store that lost them is noticed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -20,19 +23,33 @@ from typing import IO
 
 from corpus.records import DocumentEntry
 
-FORMAT = 1
+FORMAT = 1  # catalogs written before `store` and `fingerprint` existed are read as they are
 CATALOG = "catalog.json"
 JOURNAL = "journal.json"
+EMBEDDED = "embedded"  # `Catalog.store` of an index whose Chroma lives in the data dir (so the dir can move)
+
+
+def fingerprint(ids) -> dict:
+    """What a store holding exactly these passage ids looks like: their count and a hash of them, sorted."""
+    digest = hashlib.sha256()
+    count = 0
+    for cid in sorted(ids):
+        digest.update(cid.encode() + b"\n")
+        count += 1
+    return {"count": count, "ids_sha256": digest.hexdigest()}
 
 
 @dataclass
 class Catalog:
-    """The live index: its generation, model and collection, the files of its keyword index and sentence
-    store, and every document with its chunk ids in order."""
+    """The live index: its generation, model, the Chroma store and collection that hold its vectors (and
+    their fingerprint when committed), the files of its keyword index and sentence store, and every
+    document with its chunk ids in order."""
 
     generation: int = 0
     model: str = ""
     collection: str = ""
+    store: str = ""  # EMBEDDED or the Chroma server's URL ("" in catalogs written before it was recorded)
+    fingerprint: dict = field(default_factory=dict)  # fingerprint() of the live ids, as committed
     chunker: dict = field(default_factory=dict)
     keyword_dir: str = ""
     sentences_file: str = ""  # the SentenceStore folder of this generation (index/sentences.py)

@@ -7,7 +7,10 @@ and what will go away, the new passages embedded and stored, the sentence
 store and keyword index of the new generation written beside the old ones,
 the catalog committed (the one atomic step, see index/catalog.py), then the
 clean-up. A killed ingest leaves the previous catalog live; the next one
-finishes the clean-up. Readers reload the catalog when an ingest commits.
+finishes the clean-up. Readers reload the catalog when an ingest commits,
+and check once per catalog that the store still holds its passages
+(`check_store`); an ingest into a store that lost them embeds every passage
+again (`refill`).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from filelock import FileLock, Timeout
 
 from corpus.records import Changes, Chunk, IngestReport, Provenance
 from corpus.settings import IngestSettings
-from index.catalog import CATALOG, Catalog, Journal, clear_journal, load_catalog, load_journal, save_catalog, save_journal
+from index.catalog import (CATALOG, EMBEDDED, Catalog, Journal, clear_journal, fingerprint, load_catalog, load_journal,
+                           save_catalog, save_journal)
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, keyword_text
 from index.sentences import SentenceStore, SentenceWriter, chunk_sentence_spans
-from index.store import ChromaStore, StoredPassage, collection_name
+from index.store import ChromaStore, StoredPassage, StoreMismatch, collection_name
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -55,6 +59,16 @@ class Index:
         self._positions: dict[str, tuple[str, int]] | None = None
         self._sentences: SentenceStore | None = None
         self._committed: int | None = None  # the generation this object committed, if any
+        self._store_checked: Catalog | None = None  # the catalog `check_store` last found the store holding
+
+    @property
+    def store_location(self) -> str:
+        """What `Catalog.store` records for this index's store: EMBEDDED or the server's URL."""
+        return self.chroma_url or EMBEDDED
+
+    def where(self) -> str:
+        """The store's collection and place, for messages."""
+        return f"the Chroma collection {self.collection} at {self.chroma_url or self.data_dir / 'chroma'}"
 
     @property
     def store(self) -> ChromaStore:
@@ -89,25 +103,31 @@ class Index:
             clear_journal(self.data_dir)
         return catalog
 
-    def apply(self, changes: Changes, base: Catalog, progress: Progress | None = None) -> IngestReport:
+    def apply(self, changes: Changes, base: Catalog, progress: Progress | None = None, refill: str = "") -> IngestReport:
         """Make `changes` the live index, in place of `base` (the live catalog); hold `writing()` around it.
 
         Passages already live keep their vectors and sentence rows; only
         `changes.fresh` chunks not yet live are embedded, a batch at a time.
+        `refill` (why: see `store_mismatch`) says the store does not hold
+        `base`, so nothing of it is taken as stored and every chunk is embedded.
         """
         started = time.perf_counter()
         progress = progress or (lambda stage, done, total: None)
-        same_store = base.collection == self.collection
+        same_store = base.collection == self.collection and not refill
         same_space = same_store and base.chunker == changes.chunker
         new = Catalog(generation=base.generation + 1, model=self.embedder.name, collection=self.collection,
-                      chunker=changes.chunker, documents=dict(changes.documents))
+                      store=self.store_location, chunker=changes.chunker, documents=dict(changes.documents))
         live_before = base.chunk_ids() if same_store else set()
         live_after = new.chunk_ids()
         report = IngestReport(
             documents=len(new.documents), chunks=len(live_after), added_documents=list(changes.added),
             changed_documents=list(changes.changed), skipped=dict(changes.skipped), timings=dict(changes.timings),
-            removed_documents=list(changes.removed) if same_space else sorted(base.documents),
+            removed_documents=list(changes.removed) if same_space else sorted(set(base.documents) - set(new.documents)),
+            read=changes.read, flagged=dict(changes.flagged), refilled=refill,
         )
+        if refill:
+            report.added_documents = sorted(set(new.documents) - set(base.documents))
+            report.changed_documents = sorted(set(new.documents) & set(base.documents))
         if not report.changed and same_space and base.sentences_file:
             self._export_model(report)
             report.seconds = round(time.perf_counter() - started, 3)
@@ -118,10 +138,19 @@ class Index:
         new.sentences_file = f"sentences-{new.generation}"
         texts: dict[str, str] = {}  # the keyword index's text of each passage embedded now
         previous = self._load_sentences(base.sentences_file) if same_store else None
+        restamp: list[Chunk] = []  # chunks of changed documents already stored: new offsets, collection or flags
         with SentenceWriter(self.data_dir / new.sentences_file) as writer:
             t = time.perf_counter()
-            fresh = (c for c in changes.fresh if c.chunk_id in live_after and c.chunk_id not in live_before)
-            report.embedded_chunks = self._embed(fresh, writer, texts, lambda n: progress("embedding", n, len(adding)))
+
+            def fresh():
+                for chunk in changes.fresh:
+                    if chunk.chunk_id in live_before:
+                        restamp.append(chunk)
+                    elif chunk.chunk_id in live_after:
+                        yield chunk
+
+            report.embedded_chunks = self._embed(fresh(), writer, texts, lambda n: progress("embedding", n, len(adding)))
+            self.store.restamp(restamp)
             report.timings["embed_store_s"] = round(time.perf_counter() - t, 3)
             t = time.perf_counter()
             self._keep_sentences(sorted(live_after - texts.keys()), previous, writer)
@@ -129,9 +158,10 @@ class Index:
         t = time.perf_counter()
         new.keyword_dir = self._build_keyword_index(new, texts)
         report.timings["keyword_s"] = round(time.perf_counter() - t, 3)
+        new.fingerprint = fingerprint(live_after)
         self.commit(new)  # the commit point
         self.store.delete(removing)
-        if base.collection and not same_store:
+        if base.collection and base.collection != self.collection:
             self.store.drop_collection(base.collection)
         self._drop_older(keep={new.keyword_dir, new.sentences_file})
         clear_journal(self.data_dir)
@@ -139,6 +169,50 @@ class Index:
         self._export_model(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def store_mismatch(self, catalog: Catalog, everything: bool = False) -> str:
+        """Nothing ("") when the store holds every live passage of `catalog`; else one line saying it does not.
+
+        The store's count must reach the catalog's; then `settings.verify_sample`
+        live ids spread over the documents are looked up, or with `everything`
+        (ingest, for up to `settings.verify_all_max` passages) all of them: the
+        store's ids against the fingerprint the catalog committed, else one by
+        one. More passages than the catalog's is fine: an ingest in progress
+        adds its own before it commits.
+        """
+        live = catalog.chunk_ids()
+        if not live or catalog.collection != self.collection:
+            return ""
+        count = self.store.count()
+        missing = len(live) - count
+        if missing <= 0 and everything and len(live) <= self.settings.verify_all_max:
+            held = self.store.ids()
+            missing = 0 if catalog.fingerprint == fingerprint(held) else len(live - held)
+        elif missing <= 0:
+            ids = _spread(catalog, self.settings.verify_sample)
+            missing = len(ids) - len(self.store.has(ids))
+        if missing <= 0:
+            return ""
+        built = f"; it was built in {catalog.store}" if catalog.store and catalog.store != self.store_location else ""
+        return (f"{self.where()} does not hold this index ({count:,} passages, {len(live):,} expected{built}): "
+                "run procure-ai ingest")
+
+    def check_store(self, again: bool = False) -> None:
+        """Raise StoreMismatch unless the store holds the live catalog's passages; checked once per catalog
+        loaded (so at start and after each reload), or `again`. A catalog that changed under the check (an
+        ingest committing and deleting what it replaced) is checked anew."""
+        for _ in range(3):
+            catalog = self.catalog()
+            if self._store_checked is catalog and not again:
+                return
+            problem = self.store_mismatch(catalog)
+            if not problem:
+                self._store_checked = catalog
+                return
+            self._catalog_mtime = None  # read the catalog file again: it may have moved on
+            if self.catalog().generation == catalog.generation:
+                raise StoreMismatch(problem)
+        raise StoreMismatch(problem)
 
     def _embed(self, chunks: Iterable[Chunk], writer: SentenceWriter, texts: dict[str, str], done: Callable) -> int:
         """Embed and store chunks a batch at a time, their sentence rows into `writer`; how many."""
@@ -216,21 +290,31 @@ class Index:
     def catalog(self) -> Catalog:
         """The live catalog, reloaded if an ingest committed a newer one since the last call."""
         path = self.data_dir / CATALOG
-        mtime = path.stat().st_mtime_ns if path.exists() else None
-        if self._catalog is None or mtime != self._catalog_mtime:
-            first = self._catalog is None
-            self._catalog = load_catalog(self.data_dir)
-            if not first and self._store is not None and self._catalog.generation != self._committed:
-                self._store = self._store.reopened()  # another process's ingest: see its vectors
-            self._catalog_mtime = mtime
-            self._positions = None
-            self._sentences = None
-            journal = load_journal(self.data_dir)
-            self._not_live = journal.not_live(self._catalog.generation) if journal else set()
-            self._keyword = (
-                KeywordIndex.load(self.data_dir / self._catalog.keyword_dir) if self._catalog.keyword_dir else None
-            )
+        for attempt in range(3):
+            mtime = path.stat().st_mtime_ns if path.exists() else None
+            if self._catalog is not None and mtime == self._catalog_mtime:
+                return self._catalog
+            try:
+                self._reload(mtime)
+                return self._catalog
+            except FileNotFoundError:  # an ingest replaced that generation meanwhile: read the newer catalog
+                self._catalog_mtime = None
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
         return self._catalog
+
+    def _reload(self, mtime: int | None) -> None:
+        first = self._catalog is None
+        catalog = load_catalog(self.data_dir)
+        if not first and self._store is not None and catalog.generation != self._committed:
+            self._store = self._store.reopened()  # another process's ingest: see its vectors
+        journal = load_journal(self.data_dir)
+        self._keyword = KeywordIndex.load(self.data_dir / catalog.keyword_dir) if catalog.keyword_dir else None
+        self._catalog, self._catalog_mtime = catalog, mtime
+        self._positions = None
+        self._sentences = None
+        self._not_live = journal.not_live(catalog.generation) if journal else set()
 
     def keyword(self) -> KeywordIndex | None:
         self.catalog()
@@ -283,6 +367,13 @@ class Index:
 
     def passages(self, ids: list[str]) -> list[StoredPassage]:
         return self.store.get(ids)
+
+
+def _spread(catalog: Catalog, n: int) -> list[str]:
+    """Up to n live ids spread evenly over the catalog's documents, in order."""
+    ids = [cid for doc in catalog.documents.values() for cid in doc.chunk_ids]
+    step = max(1, len(ids) // max(n, 1))
+    return ids[::step][:n]
 
 
 def _chunk_of(passage: StoredPassage) -> Chunk:

@@ -7,18 +7,33 @@ URL, exact text and offsets.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 
 from corpus.records import Passage, Provenance, Scope
 from corpus.settings import RetrievalSettings
+from ingest.instructions import without_instructions
 from index.catalog import Catalog
 from index.index import Index
 from index.store import StoredPassage
 
+log = logging.getLogger("procure_ai.search")
+
+
 class IndexNotReady(RuntimeError):
     """There is no index yet, or it was built with another embedding model."""
+
+
+class UnknownScope(ValueError):
+    """A search limited to a document or collection the index does not hold; `field` is "doc" or "collection"."""
+
+    def __init__(self, field: str, names: list[str]):
+        self.field, self.names = field, names
+        what = "document" if field == "doc" else "collection"
+        super().__init__(f"no {what} {', '.join(map(repr, names))} in the index: "
+                         "`procure-ai status` lists the documents by collection")
 
 
 class Searcher:
@@ -61,7 +76,17 @@ class Searcher:
                 f"the index was built with the model {catalog.model!r}, not {self.index.embedder.name!r}: "
                 "re-run `procure-ai ingest` with this model"
             )
+        self._check_scope(scope, catalog)
+        self.index.check_store()
         return [self._one(q, k, scope) for q in queries]
+
+    @staticmethod
+    def _check_scope(scope: Scope, catalog: Catalog) -> None:
+        """Raise UnknownScope for a document or collection the catalog does not hold."""
+        if unknown := sorted(scope.doc_ids - catalog.documents.keys()):
+            raise UnknownScope("doc", unknown)
+        if unknown := sorted(scope.collections - {d.collection for d in catalog.documents.values()}):
+            raise UnknownScope("collection", unknown)
 
     def _candidates(self, query: str, scope: Scope):
         """{chunk id: fused score}, the records seen, cosine similarities, and per-retriever ranks."""
@@ -151,6 +176,7 @@ class Searcher:
         position = self.index.positions()
         chosen: list[tuple[str, list[str], list[str]]] = []  # (best chunk id, its window, the passage's chunks)
         covered: set[str] = set()
+        lost: list[str] = []
         at = 0
         while len(chosen) < k and at < len(ranked):
             batch: list[tuple[str, list[str], list[str]]] = []  # (best, window, window with the chunks after it)
@@ -168,14 +194,23 @@ class Searcher:
             missing = list(dict.fromkeys(cid for _, _, ahead in batch for cid in ahead if cid not in records))
             for rec in self.index.passages(missing):
                 records[rec.id] = rec
+            for cid in missing:
+                if cid not in records:  # live in the catalog, gone from the store: skip it, say so, answer on
+                    lost.append(cid)
+                    log.warning("passage %s of %s is in the catalog but not in %s: skipped", cid,
+                                position[cid][0] if cid in position else "?", self.index.where())
             taken = {c for _, _, run in chosen for c in run}
             for cid, window, ahead in batch:
+                if cid not in records:
+                    continue
                 if cid in taken:  # already in an earlier passage, taken in as a subsection
                     continue
                 run = self._run(cid, ahead, records)
                 taken.update(run)
                 covered.update(run)
                 chosen.append((cid, window, run))
+        if lost and not chosen:
+            self.index.check_store(again=True)  # the store lost the index: say so in one line
         return [
             self._passage(rank, best, run, records, fused, similarity, signals)
             for rank, (best, _, run) in enumerate(chosen, start=1)
@@ -214,6 +249,9 @@ class Searcher:
         for cid in run[1:]:
             text += records[cid].metadata.get("gap", "\n\n") + records[cid].text
         first, last = records[run[0]].metadata, records[run[-1]].metadata
+        flagged = [line for cid in run for line in records[cid].metadata.get("instructions", "").split("\n") if line]
+        if flagged:  # text addressed to an AI assistant is no guidance: no answerer reads it
+            text = without_instructions(text, flagged)
         return Passage(
             rank=rank,
             chunk_id=best,
@@ -227,6 +265,7 @@ class Searcher:
             end=int(last.get("end", 0)),
             similarity=round(similarity[best], 4) if best in similarity else None,
             signals={**signals.get(best, {}), "chunks": run},
+            instructions=flagged,
         )
 
 

@@ -19,6 +19,11 @@ class StoreError(RuntimeError):
     """Chroma cannot be reached or refused a request; the message says which and where."""
 
 
+class StoreMismatch(StoreError):
+    """The Chroma collection does not hold the passages the catalog says are live (a new, empty server on the
+    same URL, a lost volume): the message says where, and that `procure-ai ingest` fills it again."""
+
+
 @dataclass
 class StoredPassage:
     """A passage as Chroma returns it: id, text and metadata."""
@@ -47,6 +52,8 @@ def chunk_metadata(chunk: Chunk) -> dict:
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
+    if chunk.instructions:
+        meta["instructions"] = "\n".join(chunk.instructions)  # Chroma metadata takes no lists
     return meta
 
 
@@ -79,19 +86,30 @@ class ChromaStore:
                     raise StoreError("no Chroma path or URL given")
                 Path(path).mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-            self._collection = self._client.get_or_create_collection(
-                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            self._collection = self._open()
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises many types; all mean "cannot use the store"
             raise StoreError(f"cannot open Chroma at {self.location}: {_reason(exc)}") from None
 
-    def _call(self, what: str, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            raise StoreError(f"Chroma at {self.location} failed to {what}: {_reason(exc)}") from None
+    def _open(self):
+        return self._client.get_or_create_collection(
+            self.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+    def _call(self, what: str, method: str, *args, **kwargs):
+        """The collection's `method` (by name, so a collection opened again is used); a collection gone from the
+        server (a new server on the same URL) is opened again once, and the caller sees what it holds."""
+        for attempt in range(2):
+            try:
+                return getattr(self._collection, method)(*args, **kwargs)
+            except Exception as exc:
+                if attempt == 0 and type(exc).__name__ == "NotFoundError":
+                    try:
+                        self._collection = self._open()
+                        continue
+                    except Exception:  # noqa: BLE001 (reported below as the call's failure)
+                        pass
+                raise StoreError(f"Chroma at {self.location} failed to {what}: {_reason(exc)}") from None
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Upsert chunks with their vectors (same order)."""
@@ -99,24 +117,40 @@ class ChromaStore:
             part = chunks[i : i + self.page]
             self._call(
                 "store passages",
-                self._collection.upsert,
+                "upsert",
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[i : i + self.page],
                 documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
 
+    def restamp(self, chunks: list[Chunk]) -> None:
+        """Rewrite the metadata of passages already stored (same text and vector: their offsets, collection or
+        flags changed), without embedding them again."""
+        for i in range(0, len(chunks), self.page):
+            part = chunks[i : i + self.page]
+            cleared = [{"page": None, "instructions": None} for _ in part]  # None removes a key Chroma holds
+            self._call("update passages", "update", ids=[c.chunk_id for c in part],
+                       metadatas=[{**gone, **chunk_metadata(c)} for gone, c in zip(cleared, part)])
+
+    def has(self, ids: list[str]) -> set[str]:
+        """Those of `ids` the collection holds."""
+        found: set[str] = set()
+        for i in range(0, len(ids), self.page):
+            found.update(self._call("read passages", "get", ids=ids[i : i + self.page], include=[])["ids"])
+        return found
+
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), self.page):
-            self._call("delete passages", self._collection.delete, ids=ids[i : i + self.page])
+            self._call("delete passages", "delete", ids=ids[i : i + self.page])
 
     def get(self, ids: list[str]) -> list[StoredPassage]:
         """The passages with these ids, in the order asked (missing ones left out)."""
         found: dict[str, StoredPassage] = {}
         for i in range(0, len(ids), self.page):
             res = self._call(
-                "read passages", self._collection.get, ids=ids[i : i + self.page], include=["documents", "metadatas"]
+                "read passages", "get", ids=ids[i : i + self.page], include=["documents", "metadatas"]
             )
             for pid, text, meta in zip(res["ids"], res["documents"], res["metadatas"]):
                 found[pid] = StoredPassage(pid, text, dict(meta or {}))
@@ -127,19 +161,19 @@ class ChromaStore:
         out: set[str] = set()
         offset = 0
         while True:
-            res = self._call("list passages", self._collection.get, include=[], limit=5000, offset=offset)
+            res = self._call("list passages", "get", include=[], limit=5000, offset=offset)
             out.update(res["ids"])
             if len(res["ids"]) < 5000:
                 return out
             offset += 5000
 
     def count(self) -> int:
-        return self._call("count passages", self._collection.count)
+        return self._call("count passages", "count")
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """The k nearest passages to `vector`: (id, cosine distance), nearest first; texts via `get`."""
         res = self._call(
-            "search", self._collection.query, query_embeddings=[vector], n_results=k, where=where or None,
+            "search", "query", query_embeddings=[vector], n_results=k, where=where or None,
             include=["distances"],
         )
         return list(zip(res["ids"][0], (float(d) for d in res["distances"][0])))
@@ -148,7 +182,7 @@ class ChromaStore:
         """The stored vectors of these ids: (the ids found, in the order asked; one row each)."""
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(ids), self.page):
-            res = self._call("read vectors", self._collection.get, ids=ids[i : i + self.page], include=["embeddings"])
+            res = self._call("read vectors", "get", ids=ids[i : i + self.page], include=["embeddings"])
             found.update(zip(res["ids"], res["embeddings"]))
         kept = [i for i in ids if i in found]
         rows = np.array([found[i] for i in kept], dtype=np.float32)

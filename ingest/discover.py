@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,23 +17,31 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Candidate:
-    """A file to read: where it is, the id it will have, its manifest entry, and the root it came from."""
+    """A file to read: where it is, the id it will have, its manifest entry, the root it came from, and the
+    collection it joins."""
 
     path: Path
     doc_id: str
     root: str
     source: Source | None
+    collection: str = ""
 
 
-def discover(paths: list[Path]) -> tuple[list[Candidate], dict[str, str]]:
-    """Return the files under `paths` and {path: reason} for files passed over.
+def discover(paths: list[Path], collection: str | None = None,
+             known: dict[str, str] | None = None) -> tuple[list[Candidate], dict[str, str]]:
+    """Return the files under `paths` and {path: reason} for files and folders passed over.
 
     A folder with a `sources.toml` names its documents by the manifest's ids;
     other files are named `<folder name>/<relative path>`. Hidden files and
-    folders are ignored.
+    folders are ignored. A document's collection is `collection` if given,
+    else its manifest entry's, else the one its folder's documents had when
+    ingested before (`known`: root -> that collection, "" if they had
+    several), else the folder's name. A root in `known` may be empty: its
+    documents then leave the index.
     """
     found: list[Candidate] = []
     skipped: dict[str, str] = {}
+    known = known or {}
     if not paths:
         raise InputError("no folders or files given")
     for given in paths:
@@ -41,19 +50,25 @@ def discover(paths: list[Path]) -> tuple[list[Candidate], dict[str, str]]:
             raise InputError(f"no such file or folder: {given}")
         root = path.resolve()
         if root.is_file():
-            found.append(Candidate(root, root.name, str(root), None))
+            found.append(Candidate(root, root.name, str(root), None, collection or known.get(str(root)) or root.parent.name))
             continue
+        try:
+            with os.scandir(root):
+                pass
+        except OSError as exc:
+            raise InputError(f"cannot read folder {given}: {(exc.strerror or str(exc)).lower()}") from None
         manifest: dict[str, Source] = {}
-        if (root / MANIFEST_NAME).is_file():
+        try:
+            has_manifest = (root / MANIFEST_NAME).is_file()
+        except OSError:
+            has_manifest = False
+        if has_manifest:
             try:
                 manifest = load_manifest(root / MANIFEST_NAME)
             except ManifestError as exc:
                 skipped[str(root / MANIFEST_NAME)] = str(exc)
-        files = sorted(
-            p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        )
         count = 0
-        for file in files:
+        for file in _files(root, skipped):
             rel = file.relative_to(root).as_posix()
             if rel == MANIFEST_NAME:
                 continue
@@ -62,8 +77,22 @@ def discover(paths: list[Path]) -> tuple[list[Candidate], dict[str, str]]:
                 continue
             source = manifest.get(rel)
             doc_id = source.id if source else f"{root.name}/{rel}"
-            found.append(Candidate(file, doc_id, str(root), source))
+            found.append(Candidate(file, doc_id, str(root), source, collection or (source.provenance.collection if source else "")
+                                   or known.get(str(root)) or root.name))
             count += 1
-        if count == 0 and not any(str(root) in k for k in skipped):
+        if count == 0 and str(root) not in known and not any(str(root) in k for k in skipped):
             raise InputError(f"no documents in {given} (looked for {', '.join(sorted(SUPPORTED))})")
     return found, skipped
+
+
+def _files(root: Path, skipped: dict[str, str]) -> list[Path]:
+    """The files under `root`, sorted, hidden ones left out; a folder that cannot be read goes into `skipped`."""
+
+    def unreadable(exc: OSError) -> None:
+        skipped[str(exc.filename or root)] = f"cannot read folder: {(exc.strerror or str(exc)).lower()}"
+
+    files = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files.extend(Path(folder) / n for n in names if not n.startswith(".") and (Path(folder) / n).is_file())
+    return sorted(files)

@@ -403,6 +403,9 @@ def test_thumbs_down_with_a_comment_is_stored_and_exports_as_an_eval_case(server
 
 
 def test_conversation_downloads_and_copies_as_markdown_with_citations(server, browser):
+    import tempfile
+
+    left_before = set(Path(tempfile.gettempdir()).glob("procure-ai-*/conversation.md"))
     context = browser.new_context(accept_downloads=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page = context.new_page()
@@ -415,6 +418,8 @@ def test_conversation_downloads_and_copies_as_markdown_with_citations(server, br
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name="Download conversation (Markdown)").click()
     text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert info.value.suggested_filename == "conversation.md"
+    assert set(Path(tempfile.gettempdir()).glob("procure-ai-*/conversation.md")) == left_before  # made in the page
     assert text.startswith("# Questions about buying AI")
     assert "## Who signs off on choosing the vendor?" in text and "[1] Who to involve" in text
     assert "https://example.org/who" in text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from corpus.settings import Settings
 from ingest.discover import InputError
 from index.embedder import EmbedderError
 from index.index import IndexBusy
-from index.search import IndexNotReady
+from index.search import IndexNotReady, UnknownScope
 from index.store import StoreError
 
 USER_ERRORS = (
@@ -24,6 +26,7 @@ USER_ERRORS = (
     StoreError,
     IndexBusy,
     IndexNotReady,
+    UnknownScope,
     EmbedderError,
     QuestionError,
     InputError,
@@ -54,20 +57,49 @@ def ingest(args, settings: Settings) -> int:
         bar.n = done
         bar.refresh()
 
-    report = run_ingest(settings, list(args.paths), index, progress)
+    report = run_ingest(settings, list(args.paths), index, progress, collection=args.collection)
     for bar in bars.values():
         bar.close()
+    failed = not report.read and bool(report.skipped)  # every file it found was skipped: nothing could be read
     if args.json:
-        print_json(report.to_dict())
-        return 0
-    verb = "Indexed" if report.changed else "Index up to date:"
+        print_json({**report.to_dict(), **({"error": "nothing could be read"} if failed else {})})
+        return 1 if failed else 0
+    print_report(report, "Indexed" if report.changed else "Index up to date:")
+    for path, reason in sorted(report.skipped.items()):
+        print(f"  skipped {path}: {reason}")
+    for path, lines in sorted(report.flagged.items()):
+        for line in lines:
+            print(f"  warning {path}, {line.split(': ', 1)[0]}: text addressed to an AI assistant, never quoted "
+                  f"in answers: {line.split(': ', 1)[1]}")
+    if failed:
+        print(f"procure-ai: error: nothing could be read from {', '.join(map(str, args.paths))} "
+              f"({len(report.skipped)} skipped)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_report(report, verb: str) -> None:
+    """The one-line summary of an ingest or a removal (and why the store was filled again, if it was)."""
+    if report.refilled:
+        print(f"Filling the store again: {report.refilled.rsplit(': run ', 1)[0]}")
     print(
         f"{verb} {report.documents} documents, {report.chunks} passages "
         f"({len(report.added_documents)} added, {len(report.changed_documents)} changed, "
         f"{len(report.removed_documents)} removed; {report.embedded_chunks} passages embedded) in {report.seconds:.1f} s"
     )
-    for path, reason in sorted(report.skipped.items()):
-        print(f"  skipped {path}: {reason}")
+
+
+def remove(args, settings: Settings) -> int:
+    from assistant.factory import build_index
+    from index.update import remove as run_remove
+
+    report = run_remove(build_index(settings), args.targets, args.collection)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print_report(report, "Removed:")
+        for doc_id in report.removed_documents:
+            print(f"  removed {doc_id}")
     return 0
 
 
@@ -137,22 +169,46 @@ def ask(args, settings: Settings) -> int:
 
 
 def status(args, settings: Settings) -> int:
-    from index.catalog import load_catalog
+    from index.catalog import EMBEDDED, load_catalog
+    from index.store import ChromaStore
 
     catalog = load_catalog(settings.data_dir)
+    by_collection: dict[str, list[str]] = {}
+    for doc_id, doc in sorted(catalog.documents.items()):
+        by_collection.setdefault(doc.collection, []).append(doc_id)
+    store = "no index yet: run procure-ai ingest FOLDER"
+    if catalog.documents:
+        try:  # the store the catalog describes, through the settings given (embedded, or --chroma-url)
+            held = ChromaStore(catalog.collection, path=settings.data_dir / "chroma", url=settings.chroma_url)
+            missing = len(catalog.chunk_ids() - held.ids())
+            where = f"the Chroma collection {catalog.collection} at {settings.chroma_url or 'the data dir'}"
+            built = (f"; it was built in {catalog.store}" if catalog.store not in ("", settings.chroma_url or EMBEDDED)
+                     else "")
+            store = (f"holds the index ({held.count():,} passages in {where})" if not missing else
+                     f"does not hold this index ({missing:,} of its passages missing in {where}{built}): "
+                     "run procure-ai ingest")
+        except StoreError as exc:
+            store = str(exc)
     info = {
         "data_dir": str(settings.data_dir),
         "documents": len(catalog.documents),
         "passages": len(catalog.chunk_ids()),
         "model": catalog.model,
         "generation": catalog.generation,
-        "collections": sorted({d.collection for d in catalog.documents.values() if d.collection}),
+        "collections": sorted(c for c in by_collection if c),
+        "store": store,
     }
     if args.json:
-        print_json({**info, "document_ids": sorted(catalog.documents)})
-    else:
-        for key, value in info.items():
+        print_json({**info, "document_ids": sorted(catalog.documents), "by_collection": by_collection})
+        return 0
+    for key, value in info.items():
+        if key != "collections":
             print(f"{key}: {value}")
+    for name, doc_ids in by_collection.items():
+        print(f"\ncollection {name or '(none)'}: {len(doc_ids)} documents")
+        for doc_id in doc_ids:
+            doc = catalog.documents[doc_id]
+            print(f"  {doc_id}  {doc.title}  ({len(doc.chunk_ids)} passages)")
     return 0
 
 
@@ -179,6 +235,8 @@ def serve(args, settings: Settings) -> int:
     from assistant.web.app import build_app
 
     questions = load_deck(args.deck) if args.deck else None  # fail on a bad deck before loading the model
+    server = settings.server
+    listener = _listen(server.host, server.port)  # a busy port fails now, before anything loads or prints a URL
     assistant = build_assistant(settings)
     catalog = assistant.catalog()
     if not catalog.documents:
@@ -187,16 +245,34 @@ def serve(args, settings: Settings) -> int:
     slides = prepare(assistant, questions) if questions else None
     if slides:
         print(report(slides), flush=True)
-    server = settings.server
     from assistant.cli.reach import audited  # every question from here on is recorded, unless --no-audit-log
 
     assistant = audited(assistant, settings, "web")
     app = build_app(assistant, server, FeedbackStore(settings.data_dir), slides, Path(args.deck).name if args.deck else "")
     print(f"procure-ai chat on http://{server.host}:{server.port}/  (API: POST /api/ask, OpenAI-compatible: /v1; "
-          "presenter view: /present)",
-          flush=True)
-    uvicorn.run(app, host=server.host, port=server.port, log_level="warning")
+          f"presenter view: /present; Ctrl+C or `kill {os.getpid()}` stops it)", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     return 0
+
+
+def _listen(host: str, port: int):
+    """A socket bound to host:port for the server, or a one-line error saying the port is busy."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a port in TIME_WAIT is free
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(f"port {port} on {host} is busy (another procure-ai serve, or another program): "
+                          "pass --port N to use another") from None
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def feedback(args, settings: Settings) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
 from corpus.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
 
 EXIT_USAGE = 2
+EXIT_PIPE = 141  # what a shell reports for a command whose reader closed the pipe (128 + SIGPIPE)
 # flags that set a setting, by their dest: a dotted path of the settings tree with "__" for "."
 SETTING_FLAGS = ("data_dir", "chroma_url", "embed_model", "ingest__chunk_tokens", "retrieval__top_k", "retrieval__mode",
                  "llm__base_url", "llm__model", "llm__api_key", "server__host", "server__port", "server__auth",
@@ -45,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--chunk-tokens", dest="ingest__chunk_tokens", type=int,
                    help=f"largest passage in word pieces (default {IngestSettings.chunk_tokens}; env PROCURE_AI_CHUNK_TOKENS)")
+    p.add_argument("--collection", help="the collection the documents join, for \"Search in\" (default: the manifest's, "
+                   "else the one the folder had, else the folder's name)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("remove", help="take documents out of the index: by id, by path (a file, or a folder's "
+                       "documents), or a whole --collection")
+    p.add_argument("targets", nargs="*", metavar="ID|PATH", help="document ids (`procure-ai status` lists them) or paths")
+    p.add_argument("--collection", action="append", default=[],
+                   help="remove this collection (repeatable); with ids or paths, only those within it")
+    _common(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("ask", help="answer a question (or a JSONL file of them) with citations")
@@ -130,9 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="with --load: a running server instead, e.g. http://127.0.0.1:7860")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("status", help="what the index holds")
+    p = sub.add_parser("status", help="what the index holds, document by document in each collection, and whether "
+                       "its Chroma store holds it")
     _common(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("corpus", help="the guidance corpus")
     corpus_sub = p.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
@@ -150,15 +164,22 @@ def main(argv: list[str] | None = None) -> int:
 
     handlers = {"ingest": commands.ingest, "ask": commands.ask, "status": commands.status, "corpus": commands.corpus,
                 "serve": commands.serve, "feedback": commands.feedback, "eval": evaluate.evaluate, "bench": evaluate.bench,
-                "mcp": reach.mcp, "audit": reach.audit}
+                "mcp": reach.mcp, "audit": reach.audit, "remove": commands.remove}
     try:
         settings = Settings.load(**{k: getattr(args, k, None) for k in SETTING_FLAGS})
         return handlers[args.command](args, settings)
     except KeyboardInterrupt:
         print("procure-ai: interrupted (the index is as it was before this run)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `procure-ai ask ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return EXIT_PIPE
     except commands.USER_ERRORS as exc:
-        print(f"procure-ai: error: {exc}", file=sys.stderr)
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if getattr(args, "json", False):  # --json: the error is JSON too, on stdout where the answers go
+            sys.stdout.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
+        else:
+            print(f"procure-ai: error: {message}", file=sys.stderr)
         return EXIT_USAGE
 
 

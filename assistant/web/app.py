@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 
 import anyio
@@ -15,22 +14,32 @@ from assistant.deck import Slide
 from assistant.llm import LLMError
 from assistant.service import Assistant, QuestionError
 from assistant.web import openai_api, presenter
+from assistant.web.api import BadRequest, parse_ask, read_json
 from assistant.web.chat import ASSETS, CSS, FONT, HEAD, build_ui
-from corpus.records import Scope, Turn
 from corpus.settings import ServerSettings
+from index.search import UnknownScope
 from index.store import StoreError
 
 
-def _login(auth: tuple[str, str] | None):
-    """A dependency requiring HTTP Basic USER:PASSWORD when the chat has a login (none otherwise)."""
+def _login(auth: tuple[str, str] | None, chat: dict):
+    """A dependency requiring the login when the chat has one (none otherwise): HTTP Basic USER:PASSWORD, or
+    the session of the chat's own login page (`chat["app"]`, the mounted Gradio app), so a browser that signed
+    in to the chat opens /present without being asked again."""
     basic = HTTPBasic(auto_error=False)
 
-    def check(credentials: HTTPBasicCredentials | None = Depends(basic)) -> None:
+    def check(request: Request, credentials: HTTPBasicCredentials | None = Depends(basic)) -> None:
         if auth is None:
             return
-        if credentials is None or not (secrets.compare_digest(credentials.username, auth[0])
-                                       and secrets.compare_digest(credentials.password, auth[1])):
-            raise HTTPException(401, "login required", headers={"WWW-Authenticate": 'Basic realm="procure-ai"'})
+        if credentials is not None and (secrets.compare_digest(credentials.username, auth[0])
+                                        and secrets.compare_digest(credentials.password, auth[1])):
+            return
+        gradio_app = chat.get("app")
+        if gradio_app is not None:
+            cookie = f"access-token-{gradio_app.cookie_id}"
+            token = request.cookies.get(cookie) or request.cookies.get(f"access-token-unsecure-{gradio_app.cookie_id}")
+            if token and gradio_app.tokens.get(token) == auth[0]:
+                return
+        raise HTTPException(401, "login required", headers={"WWW-Authenticate": 'Basic realm="procure-ai"'})
 
     return check
 
@@ -45,27 +54,38 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     answering = anyio.CapacityLimiter(server.concurrency)  # answers at once on the API too; the rest wait in turn
-    login = Depends(_login(auth))
+    chat: dict = {}  # the mounted Gradio app, once mounted: its login sessions count as the login here too
+    login = Depends(_login(auth, chat))
     openai_api.mount(app, assistant, server, answering)  # /v1: OpenAI-compatible clients (key or login)
 
     @app.post("/api/ask", dependencies=[login])
     async def api_ask(request: Request):
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return JSONResponse({"error": "the body must be a JSON object with a 'question'"}, status_code=400)
-        if not isinstance(body, dict) or not isinstance(body.get("question"), str):
-            return JSONResponse({"error": "the body must be a JSON object with a 'question'"}, status_code=400)
-        history = tuple(Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in body.get("history") or [] if isinstance(t, dict))
-        scope = Scope.of(body.get("collection"), body.get("doc"))
+            query = parse_ask(await read_json(request, server.max_body_bytes))
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        question = query.question
         try:
-            answer = await anyio.to_thread.run_sync(lambda: assistant.ask(body["question"], history=history, scope=scope),
-                                                    limiter=answering)
+            answer = await anyio.to_thread.run_sync(
+                lambda: assistant.ask(question, history=query.history, scope=query.scope), limiter=answering)
         except QuestionError as exc:
-            return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=400)
+            return JSONResponse({"question": question[:200], "error": str(exc)}, status_code=400)
+        except UnknownScope as exc:
+            what = "document" if exc.field == "doc" else "collection"
+            return JSONResponse({"question": question[:200], "error": f"{exc.field}: no {what} "
+                                 f"{', '.join(map(repr, exc.names))} in the index; GET /api/documents lists the "
+                                 "documents by collection (or run procure-ai status)"}, status_code=400)
         except (StoreError, LLMError) as exc:  # the index's store or the LLM is down: say so, and recover when it is back
-            return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=503)
+            return JSONResponse({"question": question[:200], "error": str(exc)}, status_code=503)
         return JSONResponse(answer.to_dict())
+
+    @app.get("/api/documents", dependencies=[login])
+    def api_documents():
+        """The valid `collection` and `doc` values of POST /api/ask: each collection's documents (id, title)."""
+        collections: dict[str, list[dict]] = {}
+        for doc_id, doc in sorted(assistant.catalog().documents.items()):
+            collections.setdefault(doc.collection, []).append({"doc": doc_id, "title": doc.title})
+        return JSONResponse({"collections": collections})
 
     presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
 
@@ -83,5 +103,7 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
 
     demo = build_ui(assistant, feedback, server).queue(default_concurrency_limit=server.concurrency,
                                                       max_size=server.max_queue)
-    return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, head=HEAD, footer_links=[],
-                               theme=gr.themes.Default(text_size="lg", font=FONT, font_mono=FONT))
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, head=HEAD, footer_links=[],
+                              theme=gr.themes.Default(text_size="lg", font=FONT, font_mono=FONT))
+    chat["app"] = next(r.app for r in app.routes if getattr(r, "path", None) == "" and hasattr(r.app, "tokens"))
+    return app

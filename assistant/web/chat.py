@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -19,7 +18,8 @@ from assistant.streaming import stream_answer
 from assistant.web.render import (ALL_DOCUMENTS, ALL_GUIDANCE, NO_SOURCES, answer_markdown, citation_cards,
                                   collection_choices, conversation_markdown, document_choices, sources_html)
 from corpus.records import Scope, Turn
-from corpus.settings import AnswerSettings, ServerSettings
+from corpus.settings import ServerSettings
+from index.search import UnknownScope
 from index.store import StoreError
 
 EXAMPLES = [
@@ -50,6 +50,19 @@ COPY_JS = """async (markdown) => {
   return 'Copied the conversation as Markdown: paste it into a briefing or an email.';
 }"""
 
+
+
+# The download button's handler: the Markdown saved straight from the page (a Blob), so no file is written on
+# the server for it (each answer used to leave one in /tmp).
+DOWNLOAD_JS = """(markdown) => {
+  if (!markdown) return 'Ask a question first: there is nothing to download yet.';
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([markdown], {type: 'text/markdown;charset=utf-8'}));
+  link.download = 'conversation.md';
+  document.body.appendChild(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  return 'Downloaded the conversation as conversation.md.';
+}"""
 
 def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = ServerSettings()):
     """The chat. Each page load (and each choice of collection) lists the collections and documents of the
@@ -84,7 +97,7 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
                                   "cards": citation_cards(answer, number), "searched": searched or ""}]
                 yield (history + [asked, {"role": "assistant", "content": answer_markdown(answer, number)}], "",
                        sources_html(state), state, conversation_markdown(state))
-        except (QuestionError, LLMError, StoreError) as exc:
+        except (QuestionError, LLMError, StoreError, UnknownScope) as exc:
             shown = {"role": "user", "content": html.escape(message[:200], quote=False)}
             yield history + [shown, {"role": "assistant", "content": f"Could not answer this: {html.escape(str(exc))}"}], "", gr.update(), state, gr.update()
 
@@ -101,13 +114,6 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         """The example questions until there is an answer, then the comment box for the thumbs under it."""
         return gr.update(visible=not state), gr.update(visible=bool(state))
 
-    def download_file(markdown: str) -> str | None:
-        if not markdown:
-            return None
-        path = Path(tempfile.mkdtemp(prefix="procure-ai-")) / "conversation.md"
-        path.write_text(markdown, encoding="utf-8")
-        return str(path)
-
     # The layout fills the window (fill_height): the conversation and the sources each scroll inside their own
     # pane, so the question box, the latest answer's start and the card a citation opens are seen together.
     with gr.Blocks(title="procure-ai: buying AI, from the guidance", fill_height=True) as demo:
@@ -119,7 +125,7 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
             collection = gr.Dropdown(collection_choices(live_documents()), value=ALL_GUIDANCE, label="Search in", scale=1)
             document = gr.Dropdown(document_choices(live_documents(), ALL_GUIDANCE), value=ALL_DOCUMENTS, label="Document", scale=2)
             new = gr.Button("New conversation", scale=0, size="md", elem_classes="tool")
-            download = gr.DownloadButton("Download conversation (Markdown)", size="md", scale=0, elem_classes="tool")
+            download = gr.Button("Download conversation (Markdown)", size="md", scale=0, elem_classes="tool")
             copy = gr.Button("Copy conversation (Markdown)", size="md", scale=0, elem_classes="tool")
         with gr.Row(equal_height=False, scale=1, elem_id="workspace"):
             with gr.Column(scale=3, elem_id="conversation-pane"):
@@ -150,12 +156,13 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         gr.on(submitted, None, js=LOG_BUSY_JS % "true")
         answered = gr.on(submitted, respond, [question, chatbot, collection, document, state],
                          [chatbot, question, sources, state, markdown])
-        answered.then(None, js=LOG_BUSY_JS % "false").then(download_file, markdown, download)
+        answered.then(None, js=LOG_BUSY_JS % "false")
         answered.then(show_aids, state, [examples, comment], queue=False, show_progress="hidden")
         chatbot.like(on_vote, [comment, state], comment)
         copy.click(None, markdown, copy_status, js=COPY_JS)
-        cleared = [chatbot, question, sources, state, markdown, download, copy_status, examples, comment]
-        fresh = lambda: ([], "", NO_SOURCES, [], "", None, "", *show_aids([]))  # noqa: E731
+        download.click(None, markdown, copy_status, js=DOWNLOAD_JS)
+        cleared = [chatbot, question, sources, state, markdown, copy_status, examples, comment]
+        fresh = lambda: ([], "", NO_SOURCES, [], "", "", *show_aids([]))  # noqa: E731
         new.click(fresh, None, cleared)
         chatbot.clear(fresh, None, cleared)  # the chat's own bin icon: the same
     return demo

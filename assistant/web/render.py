@@ -41,10 +41,20 @@ def citation_cards(answer: Answer, turn: int = 1) -> str:
         cards.append(
             f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
             f'<div class="where">{" · ".join(x for x in (where(c), html.escape(c.provenance.publisher or ""), licence) if x)}</div>'
-            f'<div class="passage" tabindex="0" role="group" aria-label="Passage [{c.n}]">{passage_html(c, answer)}</div>'
-            f'<div>{link}</div></div>'
+            f'{instructions_warning(c.instructions)}<div class="passage" tabindex="0" role="group" '
+            f'aria-label="Passage [{c.n}]">{passage_html(c, answer)}</div><div>{link}</div></div>'
         )
     return "\n".join(cards)
+
+
+def instructions_warning(lines) -> str:
+    """A warning on a source holding text addressed to an AI assistant (ingest/instructions.py), which search
+    left out of what answers quote ("" for a source without)."""
+    if not lines:
+        return ""
+    quoted = "; ".join(f"“{html.escape(line[:200])}”" for line in lines)
+    return (f'<p class="instructions-warning" role="note"><strong>Warning:</strong> this document contains text '
+            f'addressed to an AI assistant, not to readers. It is not guidance and was left out of the answer: {quoted}</p>')
 
 
 def sources_html(state: list) -> str:
@@ -63,10 +73,15 @@ def sources_html(state: list) -> str:
 
 
 def answer_markdown(answer: Answer, turn: int = 1) -> str:
-    """The answer for the chat bubble: document text escaped, [n] linked to its card."""
+    """The answer for the chat bubble: document text escaped, [n] linked to its card, and a warning naming any
+    document found for the question that holds text addressed to an AI assistant."""
     text = html.escape(answer.answer, quote=False)
     for c in answer.citations:
         text = text.replace(f"[{c.n}]", f"[[{c.n}]](#citation-{turn}-{c.n})")
+    flagged = dict.fromkeys(f"{p.title} ({p.doc_id})" for p in answer.retrieved if p.instructions)
+    for name in flagged:
+        text += (f"\n\n⚠ Warning: {html.escape(name, quote=False)} contains text addressed to an AI assistant; "
+                 "it is not guidance and was left out of this answer.")
     return text
 
 

@@ -154,7 +154,7 @@ def served(data_dir: Path, concurrency: int = 4, chroma_url: str | None = None, 
     from evals.bench.servers import BenchError, free_port, stop
 
     port = free_port()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # the repository, so this checkout's code is served
     cmd = [sys.executable, "-m", "assistant.cli.main", "serve", "--data-dir", str(data_dir), "--port", str(port),
            "--concurrency", str(concurrency)] + (["--chroma-url", chroma_url] if chroma_url else [])
     log = Path(tempfile.mkstemp(prefix="procure-ai-serve-", suffix=".log")[1])
