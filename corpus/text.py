@@ -65,6 +65,40 @@ def list_spans(text: str, min_items: int = 3) -> list[list[tuple[int, int]]]:
     return lists
 
 
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where a quote sits in a passage's text: from the longest run of its opening words found there to the
+    longest run of its closing words after that (a quote may join sentences or list items the passage
+    parts with line breaks and bullets). None if not even its first word is there."""
+    words = quote.split()
+    if not words:
+        return None
+    at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+
+    def run(k: int, from_end: bool, after: int = 0):
+        part = words[-k:] if from_end else words[:k]
+        found = list(re.finditer(r"\s+".join(re.escape(w) for w in part), text[after:]))
+        return (found[-1] if from_end else found[0]) if found else None
+
+    def longest(from_end: bool, after: int = 0):
+        lo, hi, best = 1, len(words), None
+        while lo <= hi:  # a run of k words found means every shorter run is found too
+            mid = (lo + hi) // 2
+            match = run(mid, from_end, after)
+            if match:
+                best, lo = match, mid + 1
+            else:
+                hi = mid - 1
+        return best
+
+    head = longest(False)
+    if head is None:
+        return None
+    tail = longest(True, head.start())
+    return head.start(), head.start() + (tail.end() if tail else head.end())
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of `text`."""
     return [text[s:e] for s, e in sentence_spans(text)]

@@ -15,7 +15,7 @@ from corpus.records import Passage, Provenance, Scope
 from corpus.settings import RetrievalSettings
 from index.catalog import Catalog
 from index.index import Index
-from index.store import StoredPassage
+from index.store import StoredPassage, chunk_pages
 
 class IndexNotReady(RuntimeError):
     """There is no index yet, or it was built with another embedding model."""
@@ -210,9 +210,15 @@ class Searcher:
 
     def _passage(self, rank, best, run, records, fused, similarity, signals) -> Passage:
         meta = records[best].metadata
-        text = records[run[0]].text
-        for cid in run[1:]:
-            text += records[cid].metadata.get("gap", "\n\n") + records[cid].text
+        text, pages, starts = "", [], []
+        for i, cid in enumerate(run):
+            if i:
+                text += records[cid].metadata.get("gap", "\n\n")
+            for page, start in zip(*chunk_pages(records[cid].metadata)):
+                if not pages or page != pages[-1]:
+                    pages.append(page)
+                    starts.append(len(text) + start)
+            text += records[cid].text
         first, last = records[run[0]].metadata, records[run[-1]].metadata
         return Passage(
             rank=rank,
@@ -227,6 +233,8 @@ class Searcher:
             end=int(last.get("end", 0)),
             similarity=round(similarity[best], 4) if best in similarity else None,
             signals={**signals.get(best, {}), "chunks": run},
+            pages=tuple(pages),
+            page_starts=tuple(starts),
         )
 
 

@@ -19,6 +19,6 @@ def render_text(answer: Answer) -> str:
         lines.append("Sources:")
         for c in answer.citations:
             where = c.section if c.section.startswith(c.title) else " > ".join(x for x in (c.title, c.section) if x)
-            page = f", p. {c.page}" if c.page else ""
+            page = f", {c.page_label}" if c.page_label else ""
             lines.append(f"  [{c.n}] {where}{page} — {c.provenance.url}".rstrip(" —"))
     return "\n".join(lines).rstrip() + "\n"

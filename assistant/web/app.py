@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 
 import anyio
 import gradio as gr
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from assistant.deck import Slide
@@ -19,6 +20,7 @@ from assistant.web.chat import CSS, HEAD, build_ui
 from corpus.records import Scope, Turn
 from corpus.settings import ServerSettings
 from index.store import StoreError
+from ingest.pdfpage import PdfError, render_page
 
 
 def _login(auth: tuple[str, str] | None):
@@ -65,6 +67,19 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
         except (StoreError, LLMError) as exc:  # the index's store or the LLM is down: say so, and recover when it is back
             return JSONResponse({"question": body["question"][:200], "error": str(exc)}, status_code=503)
         return JSONResponse(answer.to_dict())
+
+    @app.get("/page/{doc_id:path}/{number:int}.png", dependencies=[login])
+    async def pdf_page(doc_id: str, number: int, quote: str = ""):
+        """A cited PDF page as an image, the quote highlighted (only documents in the index, by their id)."""
+        entry = assistant.catalog().documents.get(doc_id)
+        if entry is None or not str(entry.path).lower().endswith(".pdf"):
+            return JSONResponse({"error": f"no PDF with the id {doc_id[:200]!r} in the index"}, status_code=404)
+        try:
+            png = await anyio.to_thread.run_sync(lambda: render_page(Path(entry.path), number, quote[:2000]),
+                                                 limiter=answering)
+        except PdfError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
 
