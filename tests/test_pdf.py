@@ -289,3 +289,74 @@ def test_the_chat_serves_the_cited_page(clauses_assistant):
     assert client.get(f"/page/{doc_id}/9.png", auth=("officer", "s3cret")).status_code == 404
     assert client.get("/page/../../etc/passwd/1.png", auth=("officer", "s3cret")).status_code == 404
     assert client.get("/page/not-a-doc.pdf/1.png", auth=("officer", "s3cret")).status_code == 404
+
+
+def write_policy_pdf(path: Path) -> Path:
+    """A three-page council policy as a word processor would print it, with no outline: a running header and
+    "Page n of 3" footer on every page, headings set large and bold, a bulleted list, a word hyphenated at a
+    line end, and a table drawn with ruling lines. Written with PDFium itself."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument.new()
+
+    def text(page, s, x, y, size=11, font="Helvetica"):
+        obj = raw.FPDFPageObj_NewTextObj(doc.raw, font.encode(), ctypes.c_float(size))
+        buffer = ctypes.create_string_buffer((s + "\x00").encode("utf-16-le"))
+        raw.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)))
+        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+        raw.FPDFPage_InsertObject(page.raw, obj)
+
+    def rule(page, x0, y0, x1, y1):
+        line = raw.FPDFPageObj_CreateNewPath(ctypes.c_float(x0), ctypes.c_float(y0))
+        raw.FPDFPath_LineTo(line, ctypes.c_float(x1), ctypes.c_float(y1))
+        raw.FPDFPath_SetDrawMode(line, 0, 1)
+        raw.FPDFPage_InsertObject(page.raw, line)
+
+    for n in range(1, 4):
+        page = doc.new_page(612, 792)
+        text(page, "Council AI policy - internal draft", 72, 760, 9)
+        text(page, f"Page {n} of 3", 280, 30, 9)
+        y = 700
+        if n == 1:
+            text(page, "Buying AI in our council", 72, y, 20, "Helvetica-Bold")
+            y -= 40
+        text(page, ["Why this policy", "Who signs off", "Records"][n - 1], 72, y, 15, "Helvetica-Bold")
+        y -= 28
+        body = [f"Page {n} of the policy sets out how officers across the whole organi-",
+                "zation buy AI tools, so that every purchase is recorded and reviewed by",
+                "the organization's data protection officer before any contract is signed."]
+        for line in body:
+            text(page, line, 72, y)
+            y -= 14
+        y -= 14
+        text(page, "\u2022 Keep a register of AI tools", 90, y)
+        text(page, "\u2022 Publish the register every year", 90, y - 14)
+        y -= 42
+        if n == 2:
+            for r, (a, b) in enumerate([("Risk", "Owner"), ("Bias", "Data team"), ("Lock-in", "Procurement")]):
+                text(page, a, 80, y - 14 - r * 20)
+                text(page, b, 250, y - 14 - r * 20)
+            for r in range(4):
+                rule(page, 72, y - r * 20, 400, y - r * 20)
+            for x in (72, 240, 400):
+                rule(page, x, y, x, y - 60)
+        page.gen_content()
+    doc.save(str(path))
+    doc.close()
+    return path
+
+
+def test_a_pdf_without_an_outline_reads_by_its_type(tmp_path):
+    doc = read_document(write_policy_pdf(tmp_path / "policy.pdf"), "policy")
+    assert doc.title == "Buying AI in our council"
+    assert "Council AI policy" not in doc.text and "Page 2 of 3" not in doc.text  # running header and footer
+    assert {"Buying AI in our council > Who signs off", "Buying AI in our council > Records"} <= sections(doc)
+    assert "across the whole organization buy AI tools" in doc.text  # hyphenated at the line end, joined
+    assert "- Keep a register of AI tools\n- Publish the register every year" in doc.text
+    assert "Risk | Owner\nBias | Data team\nLock-in | Procurement" in doc.text
+    assert [p for _, p in doc.pages] == [1, 2, 3]
+    for offset, page in doc.pages:
+        assert f"Page {page} of the policy" in doc.text[offset : offset + 200]

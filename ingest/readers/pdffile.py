@@ -80,7 +80,7 @@ class _Layout:
         rights, lefts = sorted(l.x1 for l in flow), sorted(l.x0 for l in flow)
         self.flow_right = rights[int(len(rights) * 0.95)] if flow else 0.0
         self.flow_left = lefts[int(len(lefts) * 0.05)] if flow else 0.0
-        self.vocabulary = {w.lower() for l in self.visible for w in re.findall(r"[\w'’-]+", l.text)}
+        self.vocabulary = {w.lower() for l in self.visible for w in re.findall(r"\w+(?:-\w+)*", l.text)}
         self.pads: dict[tuple, float] = {}
         for l in self.visible:
             region = l.cell or l.box

@@ -118,7 +118,9 @@ def _read_page(page, number: int) -> RawPage:
                 out.glyphs.append(Glyph(BREAK, 0, 0, 0, 0, 0, False, False))
                 previous = out.glyphs[-1]
             continue
-        if not char or char in "\r\n\x00\x02\ufffe":
+        if char == "\x02" or raw.FPDFText_IsHyphen(handle, i) == 1:
+            char = "-"  # PDFium's mark for a hyphen that ends a line (the layout decides whether to keep it)
+        if not char or char in "\r\n\x00\ufffe":
             continue
         raw.FPDFText_GetLooseCharBox(handle, i, box)
         raw.FPDFText_GetFontInfo(handle, i, name, 128, flags)
