@@ -66,37 +66,34 @@ def list_spans(text: str, min_items: int = 3) -> list[list[tuple[int, int]]]:
 
 
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where a quote sits in a passage's text: from the longest run of its opening words found there to the
-    longest run of its closing words after that (a quote may join sentences or list items the passage
-    parts with line breaks and bullets). None if not even its first word is there."""
-    words = quote.split()
-    if not words:
+    """Where a quote sits in a passage's text, from the first to the last of the passage's sentences (or list
+    items) it quotes: a quote may join sentences and items, in any order, that the passage parts with line
+    breaks and bullets. Failing that, where its longest opening run of words is; None if not even its first
+    word is there."""
+    if not quote.split():
         return None
     at = text.find(quote)
     if at >= 0:
         return at, at + len(quote)
-
-    def run(k: int, from_end: bool, after: int = 0):
-        part = words[-k:] if from_end else words[:k]
-        found = list(re.finditer(r"\s+".join(re.escape(w) for w in part), text[after:]))
-        return (found[-1] if from_end else found[0]) if found else None
-
-    def longest(from_end: bool, after: int = 0):
-        lo, hi, best = 1, len(words), None
-        while lo <= hi:  # a run of k words found means every shorter run is found too
-            mid = (lo + hi) // 2
-            match = run(mid, from_end, after)
-            if match:
-                best, lo = match, mid + 1
-            else:
-                hi = mid - 1
-        return best
-
-    head = longest(False)
-    if head is None:
-        return None
-    tail = longest(True, head.start())
-    return head.start(), head.start() + (tail.end() if tail else head.end())
+    flat = " " + " ".join(quote.split()) + " "
+    quoted = []
+    for s, e in sentence_spans(text):
+        lead = re.match(r"(?:[-•*]|\d{1,2}[.)])\s+", text[s:e])
+        s += lead.end() if lead else 0
+        if len(text[s:e].split()) >= 3 and " " + " ".join(text[s:e].split()) + " " in flat:
+            quoted.append((s, e))
+    if quoted:
+        return quoted[0][0], quoted[-1][1]
+    words = quote.split()
+    lo, hi, best = 1, len(words), None
+    while lo <= hi:  # a run of k opening words found means every shorter one is found too
+        mid = (lo + hi) // 2
+        match = re.search(r"\s+".join(re.escape(w) for w in words[:mid]), text)
+        if match:
+            best, lo = match, mid + 1
+        else:
+            hi = mid - 1
+    return (best.start(), best.end()) if best else None
 
 
 def sentences(text: str) -> list[str]:

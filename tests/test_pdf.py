@@ -48,25 +48,29 @@ SECTIONS = {
                          "AI basics > When to consider GenAI and agentic agents > Avoid using GenAI and agentic AI for"],
     "03-ai-readiness-in-the-public-sector.pdf": [
         "AI readiness in the public sector > What an AI-ready organization looks like > Procurement AI-readiness",
-        "AI readiness in the public sector > Key questions on AI readiness > Procurement > Procurement risks"],
+        "AI readiness in the public sector > Key questions on AI readiness > Agency or department buyer"],
     "04-your-role-as-a-procurement-officer.pdf": [
         "Your role as a procurement officer > As a procurement official, you have decision-making power around"],
-    "05-ai-adoption-myth-busting.pdf": ["AI adoption myth-busting > AI adoption myths > Governance myths"],
+    "05-ai-adoption-myth-busting.pdf": [
+        "AI adoption myth-busting > AI adoption myths > Governance myths > Myth: “My organization owns the data that we "
+        "use with an AI solution.”"],
     "06-ways-to-buy-ai.pdf": ["Ways to buy AI > Procurement pathways chart"],
     "07-hacks-for-better-ai-procurement.pdf": [
         "Hacks for better AI procurement > What if I’m just buying off-the-shelf AI? > Resources on buying off-the-shelf"],
     "08-planning-and-procurement-strategy-tips.pdf": [
         "Planning and procurement strategy tips > Thinking through your budget > Procurement strategy template",
-        "Planning and procurement strategy tips > Planning and procurement strategy tips: Key questions > IT/Data analytics > Model and system architecture"],
+        "Planning and procurement strategy tips > Planning and procurement strategy tips: Key questions > IT/Data analytics"],
     "09-who-to-involve.pdf": ["Who to involve > Key roles include", "Who to involve > Public participation resources"],
-    "10-solicitation-tip.pdf": ["Solicitation tips for AI > Solicitation tips: Key questions > Procurement > Project needs",
-                                "Solicitation tips for AI > Solicitation tips: Key questions > Agency or department buyer > Risk and compliance"],
+    "10-solicitation-tip.pdf": ["Solicitation tips for AI > Solicitation tips: Key questions > Procurement",
+                                "Solicitation tips for AI > Solicitation tips: Key questions > Agency or department buyer"],
     "11-evaluation-tips.pdf": ["Tips for evaluating AI proposals > Best practices by contract method > Innovation procurement"],
-    "12-contract-clauses.pdf": ["Contract clauses > Model contract clauses and additional resources"],
+    "12-contract-clauses.pdf": ["Contract clauses > Model contract clauses and additional resources",
+                                "Contract clauses > Model contract clauses and additional resources > Potential technical "
+                                "requirements include"],
     "13-contract-management-tips-roles-and-responsibilities.pdf": [
-        "Contract management for AI technology > Contract management: Key questions > IT and data > Innovation and scalability"],
+        "Contract management for AI technology > Contract management: Key questions > IT and data"],
     "14-key-questions-to-ask.pdf": [
-        "Key questions to ask: Overview > Solicitation tips: Key questions > Agency or department buyer > Data strategy and management"],
+        "Key questions to ask: Overview > Solicitation tips: Key questions > Agency or department buyer"],
     "15-case-studies.pdf": ["Case studies > Outcome-driven contracting success in the United States"],
     "16-technical-annex-rfp-questions-and-evaluation.pdf": [TITLES["16-technical-annex-rfp-questions-and-evaluation.pdf"]],
 }
@@ -105,8 +109,8 @@ def test_headings_become_section_paths(documents):
 
 def test_bullets_are_list_items_and_nothing_a_reader_skips_comes_through(documents):
     clauses = documents["12-contract-clauses.pdf"].text
-    assert ("Potential technical requirements include:\n- Performance, to enable regular assessment of how the solution "
-            "is performing in terms of accuracy.\n- Testing and validation,") in clauses
+    assert ("### Potential technical requirements include\n\n- Performance, to enable regular assessment of how the "
+            "solution is performing in terms of accuracy.\n- Testing and validation,") in clauses
     for name, doc in documents.items():
         assert not re.search(r"[●•■▪]", doc.text), f"{name}: a bullet glyph left in the text"
         assert "None None" not in doc.text and not re.search(r"^None$", doc.text, re.M), name  # code boxes' labels
@@ -121,6 +125,11 @@ def test_bullets_are_list_items_and_nothing_a_reader_skips_comes_through(documen
 
 
 def test_tables_read_as_rows_or_under_their_labels(documents):
+    questions = documents["10-solicitation-tip.pdf"].text
+    assert ("### Procurement\n\nProject needs:\n- How might we reflect the project team’s needs in a RFP?" in questions)
+    # a row continued on the next page: its question whole, the page's rows still under their label
+    assert ("How will we ensure compliance with current and evolving AI-related legislation, procurement rules, "
+            "and standards?") in questions
     template = documents["08-planning-and-procurement-strategy-tips.pdf"].text
     assert "Budget | Your budget for the project, both for upfront costs and ongoing maintenance" in template
     pathways = documents["06-ways-to-buy-ai.pdf"].text
@@ -164,8 +173,8 @@ def test_a_citation_names_the_page_its_quote_is_on(documents):
     assert passage.pages == (1, 2)
     from corpus.records import Citation
 
-    quote = ("Potential technical requirements include: Performance, to enable regular assessment of how the "
-             "solution is performing in terms of accuracy.")
+    quote = ("Performance, to enable regular assessment of how the solution is performing in terms of accuracy. "
+             "Testing and validation, to enable milestone-based payments tied to testing and acceptance.")
     citation = Citation.from_passage(1, passage, quote=quote)
     assert (citation.page, citation.pages, citation.page_label) == (2, (2,), "p. 2")
     assert quote_coverage(CHAPTERS / "12-contract-clauses.pdf", [2], quote) == 1.0

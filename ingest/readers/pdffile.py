@@ -1,39 +1,28 @@
-"""Reads a PDF as a reader sees it: headings as `#` lines, bulleted items as `- ` lines, tables row by row,
-paragraphs whole (across a page break too), running headers, footers and page numbers left out.
+"""Reads a PDF as a reader sees it: headings as `#` lines, bulleted items as `- ` lines, tables as rows
+(pdfcells.py), paragraphs whole (across a page break too), running headers, footers and page numbers left
+out.
 
 Headings come from the PDF's outline (bookmarks), found on their page; without an outline, or for lines
 it does not name, from the type: a line set larger than the body text is a heading, its level by its size.
-A paragraph all in bold (at most 15 words, no full stop) is a sub-heading, as a bold line is in Markdown
-(ingest/clean.py). A line joins the paragraph above when it sits at the paragraph's line spacing; it starts
-a new line of the same paragraph when the line above ended early though its first word would have fitted
-there (a deliberate break: "Who: ... / What: ..."). A word split by a hyphen at a line end is joined,
-without the hyphen where the document spells the word without one elsewhere. Tables: see `_table`.
+A paragraph all in bold (120 characters at most) is a sub-heading, as a bold line is in Markdown
+(ingest/clean.py), and so is a short line with bold in it that ends in a colon and opens a list
+("Potential **technical requirements** include:"). A line joins the paragraph above when it sits at the
+paragraph's line spacing; it starts a new line of the same paragraph when the line above ended early
+though its first word would have fitted there (a deliberate break: "Who: ... / What: ..."), and a new
+paragraph when that line was all bold (a title set apart: "Myth: ..."). A word split by a hyphen at a line
+end is joined, without the hyphen where the document spells the word without one elsewhere.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.readers.pdfium import load
-from ingest.readers.pdflines import BULLET, Line, hide_furniture, is_glyph_bullet, page_lines
+from ingest.readers.pdfcells import same_column, table_blocks
+from ingest.readers.pdflines import BULLET, Block, Line, hide_furniture, is_glyph_bullet, page_lines
 from ingest.readers.pdftables import find_tables
-
-
-@dataclass
-class Block:
-    """A heading, paragraph, list item or table row, with the page of each piece of its text."""
-
-    kind: str  # heading (absolute level) | sub (level below the last heading) | para | item | row
-    parts: list[tuple[str, str, int]] = field(default_factory=list)  # (separator before, text, page)
-    level: int = 0
-    marker: str = ""
-    lines: list[Line] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(sep + text for sep, text, _ in self.parts).strip()
 
 
 @dataclass
@@ -156,11 +145,11 @@ class _Layout:
                 done_tables.add(line.table)
                 out += self.flow(pending)
                 pending = []
-                table = self._table([l for l in page if l.table == line.table],
-                                    self.tables[line.page - 1][line.table].bbox[0])
+                table = table_blocks([l for l in page if l.table == line.table],
+                                     self.tables[line.page - 1][line.table].bbox[0], self.flow)
                 if (table and out and table[0].kind == "para" and out[-1].kind in ("para", "item")
                         and table[0].parts[0][2] == out[-1].parts[-1][2] + 1 and not _ends_sentence(out[-1].text)
-                        and _same_column(out[-1].lines[-1], table[0].lines[0])):
+                        and same_column(out[-1].lines[-1], table[0].lines[0])):
                     out[-1].parts += [(" ", table[0].text, table[0].parts[0][2])]  # a row continued from the page before
                     out[-1].lines += table.pop(0).lines
                 out += table
@@ -188,10 +177,15 @@ class _Layout:
             else:
                 current = Block("para", [("", line.text, line.page)], lines=[line])
             out.append(current)
-        for block in out:
+        for block, after in zip(out, [*out[1:], None]):
             text = block.text
-            if (block.kind == "para" and all(l.bold for l in block.lines) and len(text.split()) <= 15
-                    and not re.search(r"(?<!\.\.)[.!?][\"'”’)\]]*$", text) and re.search(r"[^\W\d_]", text)):
+            if block.kind != "para" or not re.search(r"[^\W\d_]", text):
+                continue
+            quotation = text[:1] in "“\"‘'" and text[-1:] in "”\"’'"  # a pull quote is no heading
+            bold_line = all(l.bold for l in block.lines) and len(text) <= 120 and not quotation  # as in Markdown
+            list_title = (len(block.lines) == 1 and block.lines[0].some_bold and text.endswith(":")
+                          and len(text.split()) <= 10 and after is not None and after.kind == "item")
+            if bold_line or list_title:
                 block.kind, block.level = "sub", 1
         return out
 
@@ -203,7 +197,7 @@ class _Layout:
                                 and not _ends_sentence(last.text)):  # a dash that wrapped to the margin is no bullet
             return False
         if line.page == last.page:
-            if line.region != last.region:
+            if line.region != last.region or last.bold and self._early(block, line):  # a bold line set apart
                 return False
             if not 0 < line.top - last.top <= self.spacing(last):
                 return False
@@ -225,10 +219,15 @@ class _Layout:
             if (head + tail).lower() in self.vocabulary and f"{head}-{tail}".lower() not in self.vocabulary:
                 block.parts[-1] = (block.parts[-1][0], before[:-1], block.parts[-1][2])
             sep = ""
-        elif line.page == last.page and last.x1 + line.first_word + 0.6 * last.size < self._right(block):
+        elif line.page == last.page and self._early(block, line):
             sep = "\n"
         block.parts.append((sep, line.text, line.page))
         block.lines.append(line)
+
+    def _early(self, block: Block, line: Line) -> bool:
+        """The block's last line ended though the next line's first word would have fitted on it."""
+        last = block.lines[-1]
+        return last.x1 + line.first_word + 0.6 * last.size < self._right(block)
 
     def _right(self, block: Block) -> float:
         """Where a block's lines end when full: its cell's or box's edge less the padding on its left; the
@@ -239,90 +238,6 @@ class _Layout:
             return region[2] - max(self.pads.get((line.page, region), 0.0), 0.0)
         indent = min(l.x0 for l in block.lines) - self.flow_left
         return self.flow_right - (indent if indent > 10 else 0.0)
-
-    def _table(self, lines: list[Line], table_left: float) -> list[Block]:
-        """A table's blocks. Rows of short cells become "a | b | c" lines. Where cells hold paragraphs or
-        lists: if each row opens with a short label ("Procurement"), the label is a sub-heading and the rest
-        of the row follows under it; else, under a header row, each column is a sub-heading with its cells'
-        text beneath; else the cells in row order. A row that is one cell across the table (a title) is
-        read as ordinary text."""
-        cells: dict[tuple, list[Line]] = {}
-        for line in lines:
-            cells.setdefault(line.cell, []).append(line)
-        if len(cells) < 2:  # one cell: a row continued from the page before is under its label there
-            only = next(iter(cells))
-            return [_deeper(b) if only[0] > table_left + 2.5 else b for b in self.flow(lines)]
-        left, right = min(c[0] for c in cells), max(c[2] for c in cells)
-        rows: list[list[tuple]] = []
-        for cell in sorted(cells, key=lambda c: (c[1], c[0])):
-            if rows and abs(rows[-1][0][1] - cell[1]) <= 2.5:
-                rows[-1].append(cell)
-            else:
-                rows.append([cell])
-        content = {cell: self.flow(cell_lines) for cell, cell_lines in cells.items()}
-        out: list[Block] = []
-        body = []
-        for row in rows:
-            if len(row) == 1 and row[0][2] - row[0][0] >= 0.9 * (right - left):
-                if body:
-                    out += self._rows(body, content, table_left)
-                    body = []
-                out += content[row[0]]
-            else:
-                body.append(sorted(row, key=lambda c: c[0]))
-        return out + (self._rows(body, content, table_left) if body else [])
-
-    def _rows(self, rows: list[list[tuple]], content: dict, table_left: float) -> list[Block]:
-        def short(cell, words):
-            blocks = content[cell]
-            return len(blocks) == 1 and blocks[0].kind in ("para", "sub") and len(blocks[0].text.split()) <= words
-
-        rich = any(len(content[c]) > 1 or any(b.kind in ("item", "heading") for b in content[c]) for row in rows for c in row)
-        if not rich:
-            return [self._row(row, content) for row in rows]
-        header = rows[0] if len(rows) > 1 and all(short(c, 8) and all(l.bold for l in content[c][0].lines)
-                                                  for c in rows[0]) else None
-        rest = rows[1:] if header else rows
-        opens = [row[0][0] <= table_left + 2.5 for row in rest]  # a row with a first cell (a continued row has none)
-        labelled = all(not o or (len(row) > 1 and short(row[0], 8)) for o, row in zip(opens, rest))
-        out: list[Block] = [self._row(header, content)] if header and labelled else []
-        if labelled:
-            for o, row in zip(opens, rest):
-                if o:
-                    out.append(Block("sub", list(content[row[0]][0].parts), level=1, lines=content[row[0]][0].lines))
-                out += [_deeper(b) for cell in (row[1:] if o else row) for b in content[cell]]
-        elif header:
-            for column in header:
-                out.append(Block("sub", list(content[column][0].parts), level=1, lines=content[column][0].lines))
-                for row in rest:
-                    out += [_deeper(b) for cell in row if column[0] - 2.5 <= cell[0] < column[2] - 2.5
-                            for b in content[cell]]
-        else:
-            out += [b for row in rows for cell in row for b in content[cell]]
-        return out
-
-    @staticmethod
-    def _row(row: list[tuple], content: dict) -> Block:
-        parts: list[tuple[str, str, int]] = []
-        lines: list[Line] = []
-        for cell in row:
-            for block in content[cell]:
-                text = " ".join(block.text.split())
-                if text:
-                    parts.append((" | " if parts else "", text, block.parts[0][2]))
-                    lines += block.lines
-        return Block("row", parts, lines=lines)
-
-
-def _same_column(a: Line, b: Line) -> bool:
-    """Two lines in table cells of the same column (on two pages: a row continued)."""
-    return a.cell is not None and b.cell is not None and abs(a.cell[0] - b.cell[0]) < 3 and abs(a.cell[2] - b.cell[2]) < 3
-
-
-def _deeper(block: Block) -> Block:
-    if block.kind == "sub":
-        block.level += 1
-    return block
 
 
 def _kind(line: Line) -> tuple:

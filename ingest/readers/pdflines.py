@@ -1,5 +1,6 @@
 """A PDF page's characters grouped into lines, each knowing its place, size, weight, and the table cell or
-shaded box it sits in; and the lines a reader does not read (running headers and footers, page numbers).
+shaded box it sits in; the lines a reader does not read (running headers and footers, page numbers); and the
+blocks lines are laid out into (heading, paragraph, list item, table row).
 """
 
 from __future__ import annotations
@@ -7,10 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.readers.pdfium import BREAK, Glyph, RawPage
-from ingest.readers.pdftables import Table
 
 BULLET = re.compile(r"^(?:[●•▪■◦○◆◇►▸➢➤✓✔\uf0b7\uf0a7\uf076\uf0d8\uf0fc*\-–—]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _GLYPH_BULLET = re.compile(r"^[●•▪■◦○◆◇►▸➢➤✓✔\uf0b7\uf0a7\uf076\uf0d8\uf0fc*\-–—]\s+")
@@ -28,7 +28,7 @@ class Line:
     top: float
     bottom: float
     size: float
-    bold: bool
+    bold: bool  # every letter bold
     mono: bool
     page: int
     first_word: float  # width of its first word: would it have fitted on the line above?
@@ -36,6 +36,7 @@ class Line:
     table: int | None = None  # index of its table on the page
     cell: tuple | None = None
     box: tuple | None = None  # the shaded box (call-out) it sits in
+    some_bold: bool = False  # a word or more in bold ("Potential **technical requirements** include:")
     heading: int = 0  # a heading's level, from the outline or the type size
     heading_text: str = ""  # a heading's whole text (a wrapped heading's first line carries it)
     hidden: bool = False  # not read: running header or footer, page number, a code box's "None" label, a heading's
@@ -50,7 +51,22 @@ class Line:
         return (self.page, self.table, self.cell, self.box)
 
 
-def page_lines(page: RawPage, tables: list[Table]) -> list[Line]:
+@dataclass
+class Block:
+    """A heading, paragraph, list item or table row, with the page of each piece of its text."""
+
+    kind: str  # heading (absolute level) | sub (level below the last heading) | para | item | row
+    parts: list[tuple[str, str, int]] = field(default_factory=list)  # (separator before, text, page)
+    level: int = 0
+    marker: str = ""
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(sep + text for sep, text, _ in self.parts).strip()
+
+
+def page_lines(page: RawPage, tables: list) -> list[Line]:
     """The page's lines in content order. A line ends where PDFium saw one end, where the text jumps to
     another line or across a wide gap, or where it crosses into another table cell."""
     lines: list[Line] = []
@@ -87,7 +103,7 @@ def page_lines(page: RawPage, tables: list[Table]) -> list[Line]:
     return lines
 
 
-def _cell_of(glyph: Glyph, tables: list[Table], previous: tuple) -> tuple:
+def _cell_of(glyph: Glyph, tables: list, previous: tuple) -> tuple:
     """(table index, cell box) around a glyph's centre; (None, None) outside tables."""
     if not tables:
         return (None, None)
@@ -121,7 +137,7 @@ def _line(glyphs: list[Glyph], page: int, where: tuple) -> Line | None:
         text=text, x0=inked[0].x0, x1=max(g.x1 for g in inked), top=min(g.top for g in inked),
         bottom=max(g.bottom for g in inked), size=sizes.most_common(1)[0][0], bold=all(g.bold for g in letters),
         mono=all(g.mono for g in letters), page=page, first_word=max(first_end - inked[0].x0, 0.0), text_x0=text_x0,
-        table=where[0], cell=where[1],
+        table=where[0], cell=where[1], some_bold=any(g.bold for g in letters),
     )
 
 
