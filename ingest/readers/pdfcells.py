@@ -1,7 +1,7 @@
 """A table's cells read into blocks: rows of short cells as "a | b | c" lines; cells that hold paragraphs or
-lists under their row's label or their column's header, as sub-headings. A bold label inside a labelled row
-("Project needs") leads into its list as a line ending in a colon, so a row stays one section, as the
-Markdown twin's one-line rows do."""
+lists under their row's label (a sub-heading) or their column's header. A column's header, and a bold label
+inside a labelled row ("Project needs"), lead into their text as a line ending in a colon, so a row or a
+table stays one section, as the one-line rows of a Markdown table do."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ def table_blocks(lines: list[Line], table_left: float, flow) -> list[Block]:
     """A table's blocks on one page (`flow` lays out a cell's lines). Rows of short cells become "a | b | c"
     lines. Where cells hold paragraphs or lists: if each row opens with a short label ("Procurement"), the
     label is a sub-heading and the rest of the row follows under it (a row continued from the page before,
-    with no label, stays under the label there); else, under a header row, each column is a sub-heading with
-    its cells' text beneath; else the cells in row order. A row that is one cell across the table (a title)
-    is read as ordinary text."""
+    with no label, stays under the label there); else, under a header row, each column's header leads its
+    cells' text ("Prompts for discussion:"); else the cells in row order. A row that is one cell across the
+    table (a title) is read as ordinary text."""
     cells: dict[tuple, list[Line]] = {}
     for line in lines:
         cells.setdefault(line.cell, []).append(line)
@@ -62,9 +62,9 @@ def _rows(rows: list[list[tuple]], content: dict, table_left: float) -> list[Blo
             out += [_lead(b) for cell in (row[1:] if o else row) for b in content[cell]]
     elif header:
         for column in header:
-            out.append(Block("sub", list(content[column][0].parts), level=1, lines=content[column][0].lines))
+            out.append(_lead(Block("sub", list(content[column][0].parts), level=1, lines=content[column][0].lines)))
             for row in rest:
-                out += [_deeper(b) for cell in row if column[0] - 2.5 <= cell[0] < column[2] - 2.5
+                out += [_lead(b) for cell in row if column[0] - 2.5 <= cell[0] < column[2] - 2.5
                         for b in content[cell]]
     else:
         out += [b for row in rows for cell in row for b in content[cell]]
