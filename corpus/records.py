@@ -1,10 +1,11 @@
 """The records that cross modules, from a manifest entry to an answer; each becomes JSON by `to_dict()`.
 
-This module imports nothing of the project, so every layer can use it. Where a
-document came from (title, publisher, collection, URL, licence) is one
-`Provenance`, carried whole by every record that needs it; `to_dict()` spreads
-it into the record's own fields, which is the JSON contract of
-`procure-ai ask --json`, `POST /api/ask` and the catalog.
+This module imports nothing of the project but the text rules (corpus/text.py),
+so every layer can use it. Where a document came from (title, publisher,
+collection, URL, licence) is one `Provenance`, carried whole by every record that
+needs it; `to_dict()` spreads it into the record's own fields, which is the JSON
+contract of `procure-ai ask --json`, `POST /api/ask` and the catalog. PDF
+passages carry their `pages`, and a citation the page its quote is on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
+
+from corpus.text import quote_span
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,17 @@ class Document:
         i = bisect.bisect_right([start for start, _ in self.pages], offset) - 1
         return self.pages[max(i, 0)][1]
 
+    def pages_in(self, start: int, end: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The pages text[start:end] is on, and where each begins in that span (the first at 0)."""
+        if not self.pages:
+            return (), ()
+        pages, starts = [self.page_at(start)], [0]
+        for offset, page in self.pages:
+            if start < offset < end and page != pages[-1]:
+                pages.append(page)
+                starts.append(offset - start)
+        return tuple(pages), tuple(starts)
+
     def to_dict(self) -> dict:
         return _flat(self)
 
@@ -109,6 +123,8 @@ class Chunk:
     page: int | None = None
     gap: str = ""  # the whitespace between the previous chunk's end and this chunk's start
     instructions: tuple[str, ...] = ()  # its lines addressed to an AI assistant (ingest/instructions.py): never quoted
+    pages: tuple[int, ...] = ()  # every page the chunk is on (PDFs): a chunk across a page break has two
+    page_starts: tuple[int, ...] = ()  # where each of `pages` begins in `text` (the first at 0)
 
     @property
     def title(self) -> str:
@@ -259,10 +275,26 @@ class Passage:
     similarity: float | None = None  # cosine similarity to the question, when dense search saw it
     signals: dict = field(default_factory=dict)  # ranks in each retriever, for evals and debugging
     instructions: list[str] = field(default_factory=list)  # its lines addressed to an AI assistant, left out of `text`
+    pages: tuple[int, ...] = ()  # every page the passage is on (PDFs)
+    page_starts: tuple[int, ...] = ()  # where each of `pages` begins in `text` (the first at 0)
 
     @property
     def title(self) -> str:
         return self.provenance.title
+
+    def page_of(self, offset: int) -> int | None:
+        """The page the character at `offset` of `text` is on (None if not paged)."""
+        if not self.pages:
+            return self.page
+        return self.pages[max(bisect.bisect_right(self.page_starts, offset) - 1, 0)]
+
+    def pages_between(self, start: int, end: int) -> tuple[int, ...]:
+        """The pages text[start:end] is on."""
+        if not self.pages:
+            return (self.page,) if self.page is not None else ()
+        first = max(bisect.bisect_right(self.page_starts, start) - 1, 0)
+        last = max(bisect.bisect_left(self.page_starts, end) - 1, first)
+        return self.pages[first : last + 1]
 
     def to_dict(self) -> dict:
         return _flat(self)
@@ -281,16 +313,28 @@ class Citation:
     chunk_id: str = ""
     quote: str = ""
     instructions: tuple[str, ...] = ()  # the passage's lines addressed to an AI assistant (a warning to show)
+    pages: tuple[int, ...] = ()  # the pages the quote is on (PDFs); without a quote, the passage's
 
     @property
     def title(self) -> str:
         return self.provenance.title
 
+    @property
+    def page_label(self) -> str:
+        """"p. 2", "pp. 2–3" for a quote across a page break, "" when not paged."""
+        pages = self.pages or ((self.page,) if self.page else ())
+        return "" if not pages else f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+
     @classmethod
     def from_passage(cls, n: int, passage: Passage, quote: str = "") -> "Citation":
-        return cls(n=n, doc_id=passage.doc_id, section=passage.section, page=passage.page, text=passage.text,
-                   provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote,
-                   instructions=tuple(passage.instructions))
+        """[n] for a passage; `page` is the page its quote starts on (the passage's first page without one)."""
+        pages = passage.pages
+        span = quote_span(passage.text, quote) if quote and passage.pages else None
+        if span is not None:
+            pages = passage.pages_between(*span)
+        return cls(n=n, doc_id=passage.doc_id, section=passage.section, page=pages[0] if pages else passage.page,
+                   text=passage.text, provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote,
+                   pages=tuple(pages), instructions=tuple(passage.instructions))
 
     def to_dict(self) -> dict:
         return _flat(self)

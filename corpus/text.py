@@ -65,6 +65,37 @@ def list_spans(text: str, min_items: int = 3) -> list[list[tuple[int, int]]]:
     return lists
 
 
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where a quote sits in a passage's text, from the first to the last of the passage's sentences (or list
+    items) it quotes: a quote may join sentences and items, in any order, that the passage parts with line
+    breaks and bullets. Failing that, where its longest opening run of words is; None if not even its first
+    word is there."""
+    if not quote.split():
+        return None
+    at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    flat = " " + " ".join(quote.split()) + " "
+    quoted = []
+    for s, e in sentence_spans(text):
+        lead = re.match(r"(?:[-•*]|\d{1,2}[.)])\s+", text[s:e])
+        s += lead.end() if lead else 0
+        if len(text[s:e].split()) >= 3 and " " + " ".join(text[s:e].split()) + " " in flat:
+            quoted.append((s, e))
+    if quoted:
+        return quoted[0][0], quoted[-1][1]
+    words = quote.split()
+    lo, hi, best = 1, len(words), None
+    while lo <= hi:  # a run of k opening words found means every shorter one is found too
+        mid = (lo + hi) // 2
+        match = re.search(r"\s+".join(re.escape(w) for w in words[:mid]), text)
+        if match:
+            best, lo = match, mid + 1
+        else:
+            hi = mid - 1
+    return (best.start(), best.end()) if best else None
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of `text`."""
     return [text[s:e] for s, e in sentence_spans(text)]

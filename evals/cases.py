@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -73,13 +74,18 @@ def load_cases(path: Path = GOLD) -> list[Case]:
     return cases
 
 
+_ITEM_MARK = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]+|(?:^|(?<=\s))[-*•](?=\s)", re.M)  # "1. " opening a line; a lone -, * or •
+
+
 def contains_evidence(passage_text: str, snippet: str) -> bool:
     """True if the passage holds the snippet, or most of it where a chunk boundary cut it.
 
     A snippet split across two passages counts for each passage that holds at
-    least 60% of its words, contiguous, from its start or its end.
+    least 60% of its words, contiguous, from its start or its end. A snippet is
+    words, not markup: one that runs over list items matches whether or not the
+    document marks them as items (a PDF's bullets, plain lines in Markdown).
     """
-    passage, snip = normalise(passage_text), normalise(snippet)
+    passage, snip = normalise(_ITEM_MARK.sub(" ", passage_text)), normalise(_ITEM_MARK.sub(" ", snippet))
     if snip in passage:
         return True
     words = snip.split()

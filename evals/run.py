@@ -39,6 +39,7 @@ class CaseResult:
     key_points_missed: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     citations: list[str] = field(default_factory=list)
+    cited_pages: list[dict] = field(default_factory=list)  # {n, doc_id, page, pages, quote} of paged citations
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +56,7 @@ class EvalRun:
     unanswerable: int
     metrics: dict
     results: list[CaseResult]
+    pages: dict = field(default_factory=dict)  # the cited PDF pages checked against their quotes (evals/pages.py)
 
     def summary(self) -> dict:
         """Everything but the per-case results."""
@@ -84,6 +86,8 @@ def score_case(case: Case, assistant, judge, threshold: float = CheckSettings.su
         id=case.id, question=case.question, answerable=case.answerable, refused=answer.refused,
         answer=answer.answer, latency_ms=round(latency, 1),
         citations=[f"[{c.n}] {c.doc_id} › {c.section}" for c in answer.citations],
+        cited_pages=[{"n": c.n, "doc_id": c.doc_id, "page": c.page, "pages": list(c.pages), "quote": c.quote}
+                     for c in answer.citations if c.pages],
     )
     if not case.answerable:
         return result
@@ -150,14 +154,18 @@ def run(config: str, cases: list[Case], assistant, judge, version: str = "",
         threshold: float = CheckSettings.support_threshold) -> EvalRun:
     """Score every case with one configuration of an assistant (assistant/service.py; any object with its
     `ask_many`, `searcher` and `catalog`), its citations judged by `judge`."""
+    from evals.pages import check_pages
+
     results = [score_case(case, assistant, judge, threshold) for case in cases]
+    catalog = assistant.catalog()
     return EvalRun(
         config=config,
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        corpus_version=version or corpus_version(assistant.catalog()),
+        corpus_version=version or corpus_version(catalog),
         cases=len(cases),
         unanswerable=sum(1 for c in cases if not c.answerable),
         metrics=summarise(results),
         results=results,
+        pages=check_pages(results, catalog.documents),
     )
 

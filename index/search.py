@@ -17,7 +17,7 @@ from corpus.settings import RetrievalSettings
 from ingest.instructions import without_instructions
 from index.catalog import Catalog
 from index.index import Index
-from index.store import StoredPassage
+from index.store import StoredPassage, chunk_pages
 
 log = logging.getLogger("procure_ai.search")
 
@@ -245,9 +245,15 @@ class Searcher:
 
     def _passage(self, rank, best, run, records, fused, similarity, signals) -> Passage:
         meta = records[best].metadata
-        text = records[run[0]].text
-        for cid in run[1:]:
-            text += records[cid].metadata.get("gap", "\n\n") + records[cid].text
+        text, pages, starts = "", [], []
+        for i, cid in enumerate(run):
+            if i:
+                text += records[cid].metadata.get("gap", "\n\n")
+            for page, start in zip(*chunk_pages(records[cid].metadata)):
+                if not pages or page != pages[-1]:
+                    pages.append(page)
+                    starts.append(len(text) + start)
+            text += records[cid].text
         first, last = records[run[0]].metadata, records[run[-1]].metadata
         flagged = [line for cid in run for line in records[cid].metadata.get("instructions", "").split("\n") if line]
         if flagged:  # text addressed to an AI assistant is no guidance: no answerer reads it
@@ -266,6 +272,8 @@ class Searcher:
             similarity=round(similarity[best], 4) if best in similarity else None,
             signals={**signals.get(best, {}), "chunks": run},
             instructions=flagged,
+            pages=tuple(pages),
+            page_starts=tuple(starts),
         )
 
 

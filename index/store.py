@@ -54,7 +54,18 @@ def chunk_metadata(chunk: Chunk) -> dict:
         meta["page"] = chunk.page
     if chunk.instructions:
         meta["instructions"] = "\n".join(chunk.instructions)  # Chroma metadata takes no lists
+    if chunk.pages:  # Chroma metadata holds no lists: "3,4" and "0,412"
+        meta["pages"] = ",".join(map(str, chunk.pages))
+        meta["page_starts"] = ",".join(map(str, chunk.page_starts))
     return meta
+
+
+def chunk_pages(meta: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A stored chunk's pages and where each begins in its text (empty if not paged)."""
+    pages, starts = str(meta.get("pages") or ""), str(meta.get("page_starts") or "")
+    if not pages:
+        return ((int(meta["page"]),), (0,)) if meta.get("page") is not None else ((), ())
+    return tuple(int(p) for p in pages.split(",")), tuple(int(s) for s in starts.split(","))
 
 
 class ChromaStore:

@@ -1,9 +1,11 @@
 """Splits a cleaned document by its structure into chunks that fit the embedding window.
 
-A chunk never crosses a heading (or a PDF page); it packs whole paragraphs, list
-items and table rows up to `max_tokens`, and splits a block that is too long at
-sentence (then word) boundaries. Every chunk records its heading path and its
-offsets in the cleaned text, so a citation can point at the exact passage.
+A chunk never crosses a heading; it packs whole paragraphs, list items and table
+rows up to `max_tokens`, and splits a block that is too long at sentence (then
+word) boundaries. Every chunk records its heading path, its offsets in the
+cleaned text and, for a PDF, the pages it is on (a paragraph that runs on over a
+page break stays whole, its chunk on both pages), so a citation can point at the
+exact passage and page.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Chunker:
 
     def signature(self) -> dict:
         """What of the splitter, if changed, makes every chunk id stale."""
-        return {"max_tokens": self.max_tokens, "version": 1}
+        return {"max_tokens": self.max_tokens, "version": 2}  # 2: chunks run over page breaks and know their pages
 
     def split(self, doc: Document) -> list[Chunk]:
         spans = []
@@ -52,6 +54,7 @@ class Chunker:
             key = (path, text)
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
+            pages, page_starts = doc.pages_in(s, e)
             chunks.append(
                 Chunk(
                     chunk_id=chunk_id(doc.doc_id, path, text, occurrence),
@@ -63,6 +66,8 @@ class Chunker:
                     provenance=doc.provenance,
                     page=doc.page_at(s),
                     gap=gap,
+                    pages=pages,
+                    page_starts=page_starts,
                 )
             )
         return chunks
@@ -82,13 +87,9 @@ class Chunker:
             path = " > ".join(t for _, t in stack)
             body_start = h_end
         boundaries.append((body_start, len(text), path))
-        page_starts = sorted(offset for offset, _ in doc.pages)
         for start, end, section in boundaries:
-            inner = [p for p in page_starts if start < p < end]
-            edges = [start, *inner, end]
-            for s, e in zip(edges, edges[1:]):
-                if text[s:e].strip():
-                    yield s, e, section
+            if text[start:end].strip():
+                yield start, end, section
 
     def _pack(self, text: str, start: int, end: int, doc: Document):
         """Greedy packing of blocks between start and end into spans under the budget."""

@@ -22,7 +22,9 @@ def configurations(settings: Settings, names: list[str], corpus: Path | None = N
     settings.data_dir); textbook (LlamaIndex's VectorStoreIndex, 1024-token
     chunks, dense only, built from `corpus`); chunks-N (hybrid over a fresh
     index of `corpus` with N-token passages); llm (hybrid with the configured
-    OpenAI-compatible answerer).
+    OpenAI-compatible answerer); pdf-twin (hybrid over a fresh index of `corpus`
+    with the Buying AI chapters read from their PDF print, found beside it in
+    corpus-extra/ocp-buying-ai-pdf: evals/twin.py; compare with chunks-220).
     """
     index = factory.build_index(settings)
     offline = factory.offline(settings)  # every configuration but "llm" answers offline
@@ -49,8 +51,20 @@ def configurations(settings: Settings, names: list[str], corpus: Path | None = N
             sized_index = factory.build_index(sized, embedder=index.embedder)
             factory.ingest(sized, [corpus], sized_index)
             yield name, factory.build_assistant(sized, index=sized_index)
+        elif name == "pdf-twin":
+            from evals import twin
+
+            if corpus is None:
+                raise ValueError("the pdf-twin configuration needs --corpus, the guidance mirror")
+            work = Path(tempfile.mkdtemp(prefix="procure-ai-pdf-twin-"))
+            folder = twin.build(Path(corpus), Path(corpus).resolve().parent / "corpus-extra" / twin.FOLDER, work / "corpus")
+            twin_settings = replace(offline, data_dir=work / "data")
+            twin_index = factory.build_index(twin_settings, embedder=index.embedder)
+            factory.ingest(twin_settings, [folder], twin_index)
+            yield name, factory.build_assistant(twin_settings, index=twin_index)
         else:
-            raise ValueError(f"unknown configuration {name!r}: use hybrid, dense, keyword, textbook, chunks-N or llm")
+            raise ValueError(f"unknown configuration {name!r}: use hybrid, dense, keyword, textbook, chunks-N, llm "
+                             "or pdf-twin")
 
 
 def evaluate(args, settings: Settings) -> int:
@@ -64,7 +78,12 @@ def evaluate(args, settings: Settings) -> int:
     for name, assistant in configurations(settings, names, args.corpus):
         if not version:
             version = corpus_version(assistant.catalog())
-        runs.append(run(name, cases, assistant, assistant.judge, version, settings.check.support_threshold))
+        asked = cases
+        if name == "pdf-twin":  # evidence in a Markdown chapter is looked for in its PDF
+            from evals.twin import remap
+
+            asked = remap(cases)
+        runs.append(run(name, asked, assistant, assistant.judge, version, settings.check.support_threshold))
         if not args.json:
             print(f"  {name}: done", file=sys.stderr)
     if not args.no_save:
@@ -78,6 +97,9 @@ def evaluate(args, settings: Settings) -> int:
     else:
         print(f"{first.cases} cases ({first.unanswerable} to refuse), corpus {first.corpus_version}\n")
         print(table(runs))
+        for r in runs:
+            if r.pages.get("checked"):
+                print(f"{r.config}: {r.pages['hold_quote']} of {r.pages['checked']} cited PDF pages hold their quote")
         if args.report:
             print(f"\nreport: {args.report / 'report.md'}")
         for failure in failures:

@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="gold_set", type=Path, help="JSONL gold set (default: evals/gold.jsonl)")
     _common(p)
     p.add_argument("--configs", default="hybrid",
-                   help="comma-separated: hybrid, dense, keyword, textbook, chunks-N, llm (default hybrid)")
-    p.add_argument("--corpus", type=Path, help="corpus folder, for the textbook and chunks-N configurations")
+                   help="comma-separated: hybrid, dense, keyword, textbook, chunks-N, llm, pdf-twin (default hybrid)")
+    p.add_argument("--corpus", type=Path, help="corpus folder, for the textbook, chunks-N and pdf-twin configurations")
     p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
     p.add_argument("--gate", nargs="?", const="default",
                    help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")

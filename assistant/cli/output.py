@@ -19,7 +19,7 @@ def render_text(answer: Answer) -> str:
         lines.append("Sources:")
         for c in answer.citations:
             where = c.section if c.section.startswith(c.title) else " > ".join(x for x in (c.title, c.section) if x)
-            page = f", p. {c.page}" if c.page else ""
+            page = f", {c.page_label}" if c.page_label else ""
             lines.append(f"  [{c.n}] {where}{page} — {c.provenance.url}".rstrip(" —"))
     for name in dict.fromkeys(f"{p.title} ({p.doc_id})" for p in answer.retrieved if p.instructions):
         lines.append(f"Warning: {name} contains text addressed to an AI assistant; it is not guidance and was left "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import anyio
 import gradio as gr
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from assistant.deck import Slide
@@ -19,6 +20,7 @@ from assistant.web.chat import ASSETS, CSS, FONT, HEAD, build_ui
 from corpus.settings import ServerSettings
 from index.search import UnknownScope
 from index.store import StoreError
+from ingest.pdfpage import PdfError, render_page
 
 
 def _login(auth: tuple[str, str] | None, chat: dict):
@@ -86,6 +88,19 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
         for doc_id, doc in sorted(assistant.catalog().documents.items()):
             collections.setdefault(doc.collection, []).append({"doc": doc_id, "title": doc.title})
         return JSONResponse({"collections": collections})
+
+    @app.get("/page/{doc_id:path}/{number:int}.png", dependencies=[login])
+    async def pdf_page(doc_id: str, number: int, quote: str = ""):
+        """A cited PDF page as an image, the quote highlighted (only documents in the index, by their id)."""
+        entry = assistant.catalog().documents.get(doc_id)
+        if entry is None or not str(entry.path).lower().endswith(".pdf"):
+            return JSONResponse({"error": f"no PDF with the id {doc_id[:200]!r} in the index"}, status_code=404)
+        try:
+            png = await anyio.to_thread.run_sync(lambda: render_page(Path(entry.path), number, quote[:2000]),
+                                                 limiter=answering)
+        except PdfError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import quote, urlencode
 
 from assistant.web.passage import passage_blocks
 from corpus.records import Answer, Citation
@@ -24,8 +25,19 @@ def where(citation: Citation) -> str:
     path = citation.section or citation.title
     if not path.startswith(citation.title):
         path = f"{citation.title} > {path}"
-    page = f", page {citation.page}" if citation.page else ""
+    page = f", {citation.page_label}" if citation.page_label else ""
     return " › ".join(html.escape(x) for x in path.split(" > ")) + page
+
+
+def page_link(citation: Citation) -> str:
+    """A link to the cited PDF page drawn with the quote highlighted (GET /page/...), or "" when not paged."""
+    if not citation.pages:
+        return ""
+    url = (f"/page/{quote(citation.doc_id, safe='/')}/{citation.pages[0]}.png"
+           f"?{urlencode({'quote': citation.quote[:1500]})}")
+    return (f'<a class="page-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">'
+            f'See page {citation.pages[0]}<span class="sr-only"> of [{citation.n}], the quote highlighted '
+            f'(opens in a new tab)</span></a>')
 
 
 def citation_cards(answer: Answer, turn: int = 1) -> str:
@@ -42,7 +54,8 @@ def citation_cards(answer: Answer, turn: int = 1) -> str:
             f'<div class="citation-card" id="citation-{turn}-{c.n}"><h3>[{c.n}] {html.escape(c.title)}</h3>'
             f'<div class="where">{" · ".join(x for x in (where(c), html.escape(c.provenance.publisher or ""), licence) if x)}</div>'
             f'{instructions_warning(c.instructions)}<div class="passage" tabindex="0" role="group" '
-            f'aria-label="Passage [{c.n}]">{passage_html(c, answer)}</div><div>{link}</div></div>'
+            f'aria-label="Passage [{c.n}]">{passage_html(c, answer)}</div>'
+            f'<div>{" · ".join(x for x in (link, page_link(c)) if x)}</div></div>'
         )
     return "\n".join(cards)
 
@@ -93,7 +106,8 @@ def conversation_markdown(state: list) -> str:
     for turn in state:
         lines += [f"## {turn['question']}", "", turn["json"]["answer"], ""]
         for c in turn["json"]["citations"]:
-            page = f", p. {c['page']}" if c.get("page") else ""
+            pages = c.get("pages") or ([c["page"]] if c.get("page") else [])
+            page = f", p. {pages[0]}" if len(pages) == 1 else f", pp. {pages[0]}–{pages[-1]}" if pages else ""
             lines.append(f"[{c['n']}] {c['title']} — {c['section']}{page}. {c.get('publisher') or ''}. {c['url']}".rstrip(" ."))
         lines.append("")
     return "\n".join(lines).replace("<", "&lt;")  # a Markdown viewer would otherwise run HTML from a question
