@@ -81,6 +81,8 @@ def problems_of(answer: Answer) -> list[str]:
     if answer.refused:
         return ["refused (the guidance does not answer it as asked)"]
     found = []
+    if answer.kind == "closest":
+        found.append("not a direct answer (the guidance's closest passages are quoted)")
     if not answer.citations:
         found.append("no citations")
     unsupported = sum(not s.supported for s in answer.sentences)

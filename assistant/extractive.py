@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from assistant.units import QuotedList, Unit, units
+from assistant.units import QuotedList, Unit, judged_text, units
 from corpus.records import Answer, Citation, Passage, Sentence
 from corpus.settings import AnswerSettings
 from corpus.text import sentence_spans, tokenize
@@ -33,28 +33,20 @@ _LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|how
 
 class ExtractiveAnswerer:
     """Composes answers from passage sentences. `idf` weights words; `embedder` (the question) and
-    `sentences` (the passages' sentences) re-score candidates; `settings` holds every number it uses."""
+    `sentences` (the passages' sentences) re-score candidates; `judge` (assistant/judge/), when given, decides
+    among the best of them; `settings` holds every number it uses."""
 
     name = "extractive"
     verbatim = True
 
     def __init__(self, embedder=None, idf=None, sentences: SentenceVectors | None = None,
-                 settings: AnswerSettings = AnswerSettings()):
+                 settings: AnswerSettings = AnswerSettings(), judge=None, judge_settings=None):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
         self.settings = settings
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
-
-    def candidates(self, question: str, passages: list[Passage]) -> tuple[list[Unit], list[Unit]]:
-        """The passages' units (assistant/units.py), lexically scored: the idf-weighted share of the question's
-        words each quotes, plus its passage's rank prior."""
-        q_terms = set(tokenize(question))
-        total = sum(self.idf(t) for t in q_terms) or 1.0
-        sentences, lists = units(passages, self.settings.list_words)
-        for unit in sentences + lists:
-            lexical = sum(self.idf(t) for t in q_terms & unit.terms) / total
-            unit.score = unit.weight * (lexical + self.settings.rank_prior / (unit.passage + 1))
-        return sentences, lists
+        self.judge = judge
+        self.judge_settings = judge_settings
 
     def _list_vectors(self, blocks: list[QuotedList]) -> list[np.ndarray]:
         """Each list's vector: its sentences' stored vectors averaged, weighted by length, in one lookup."""
@@ -70,24 +62,57 @@ class ExtractiveAnswerer:
             at += len(group)
         return out
 
-    def answer(self, question: str, passages: list[Passage], on_token=None) -> Answer:
-        """Best sentences (or lists) first, within the word budget. Nothing streams: `on_token` is not called."""
-        sentences, lists = self.candidates(question, passages)
-        candidates = sorted(sentences, key=lambda c: -c.score)[: self.settings.prefilter] + lists
-        if candidates and self.embedder is not None:
+    def cheap_scores(self, question: str, passages: list[Passage], candidates: list[Unit]) -> list[float]:
+        """Scores without the judge: lexical (with the passage's rank prior), re-scored by embedding similarity to
+        the question for the best `prefilter` sentences and every list (vectors stored at ingest: no model call
+        but the question's own embedding). Also sets each unit's `score`."""
+        self.score_lexically(question, candidates)
+        sentences = sorted((c for c in candidates if not c.is_list), key=lambda c: -c.score)[: self.settings.prefilter]
+        lists = [c for c in candidates if c.is_list]
+        if self.embedder is not None and (sentences or lists):
             q = self.embedder.embed_query(question)
-            top = candidates[: len(candidates) - len(lists)]
-            vectors = list(self.sentences.vectors([c.text for c in top])) + self._list_vectors([c.of_list for c in lists])
+            vectors = list(self.sentences.vectors([c.text for c in sentences])) if sentences else []
+            vectors += self._list_vectors([c.of_list for c in lists])
             w = self.settings.similarity
-            for c, v in zip(candidates, vectors):
+            for c, v in zip(sentences + lists, vectors):
                 c.score = c.weight * w * float(v @ q) + (1 - w) * c.score
+            floor = min(c.score for c in sentences + lists)
+            for c in candidates:  # below the prefilter: below every re-scored unit
+                if c not in sentences and not c.is_list:
+                    c.score = min(c.score, floor) - 1.0
+        return [c.score for c in candidates]
+
+    def score_lexically(self, question: str, candidates: list[Unit]) -> None:
+        """Each unit's idf-weighted share of the question's words, plus its passage's rank prior."""
+        q_terms = set(tokenize(question))
+        total = sum(self.idf(t) for t in q_terms) or 1.0
+        for unit in candidates:
+            lexical = sum(self.idf(t) for t in q_terms & unit.terms) / total
+            unit.score = unit.weight * (lexical + self.settings.rank_prior / (unit.passage + 1))
+
+    def answer(self, question: str, passages: list[Passage], on_token=None) -> Answer:
+        """Best sentences (or lists) first, within the word budget. Nothing streams: `on_token` is not called.
+
+        With a judge, the best `units` by the cheap scores are re-scored by how likely each answers the question
+        (most were read already when the passages were reranked: assistant/judge/rerank.py), and a unit under
+        `pick` times the best unit's probability is not quoted."""
+        sentences, lists = units(passages, self.settings.list_words)
+        self.cheap_scores(question, passages, sentences + lists)
+        candidates = sorted(sentences, key=lambda c: -c.score)[: self.settings.prefilter] + lists
+        cutoff = self.settings.cutoff
+        if self.judge is not None and candidates:
+            candidates = sorted(candidates, key=lambda c: (-c.score, c.passage, c.start))[: self.judge_settings.units]
+            probs = self.judge.answers(question, [judged_text(passages[c.passage], c) for c in candidates])
+            for c, prob in zip(candidates, probs):
+                c.score = c.weight * float(prob)
+            cutoff = self.judge_settings.pick
         candidates.sort(key=lambda c: -c.score)
         chosen: list[Unit] = []
         per: dict[int, int] = {}
         words = 0
         best = candidates[0].score if candidates else 0.0
         for c in candidates:
-            if len(chosen) == self.settings.max_sentences or c.score < self.settings.cutoff * best:
+            if len(chosen) == self.settings.max_sentences or c.score < cutoff * best:
                 break
             if per.get(c.passage, 0) >= self.settings.per_passage:
                 continue
@@ -121,7 +146,8 @@ def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer
         passage = passages[pi]
         mine = sorted((c for c in chosen if c.passage == pi), key=lambda c: c.start)
         quoted = [" ".join(c.of_list.items) if c.is_list else c.text for c in mine]
-        citations.append(Citation.from_passage(n, passage, quote=" ".join(quoted)))
+        span = (mine[0].start, max(c.of_list.ranges[-1][1] if c.is_list else c.start + len(c.text) for c in mine))
+        citations.append(Citation.from_passage(n, passage, quote=" ".join(quoted), span=span))
         leaf = passage.section.split(" > ")[-1] if passage.section else passage.title
         label = passage.title if leaf == passage.title else f"{passage.title} › {leaf}"
         lines = [f"From *{label}*:"]

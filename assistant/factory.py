@@ -8,7 +8,7 @@ from pathlib import Path
 from assistant.extractive import ExtractiveAnswerer
 from assistant.refusal import RefusalPolicy
 from assistant.service import Assistant
-from assistant.verify import OfflineJudge
+from assistant.verify import OfflineSupport
 from corpus.records import IngestReport
 from corpus.settings import Settings, offline_environment
 from ingest.chunker import Chunker
@@ -48,30 +48,50 @@ def _from_keyword(index: Index, method: str, before):
     return call
 
 
-def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None):
+def build_judge(settings: Settings):
+    """The trained judge the repository ships (assistant/judge/model/), or None when `judge.enabled` is off."""
+    if not settings.judge.enabled:
+        return None
+    from assistant.judge.model import Judge
+
+    return Judge(settings=settings.judge)
+
+
+def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None, judge=None):
     if settings.llm.base_url:
         from assistant.llm import LLMAnswerer
 
         return LLMAnswerer(settings.llm)
     return ExtractiveAnswerer(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
-                              settings=settings.answers)
+                              settings=settings.answers, judge=judge, judge_settings=settings.judge)
 
 
-def build_assistant(settings: Settings, index: Index | None = None, answerer=None, searcher=None) -> Assistant:
-    """The assistant over the index in `settings.data_dir` (or `index`); `answerer` and `searcher` replace
-    the configured ones (the evals' configurations)."""
+def build_assistant(settings: Settings, index: Index | None = None, answerer=None, searcher=None,
+                    judge="default") -> Assistant:
+    """The assistant over the index in `settings.data_dir` (or `index`); `answerer`, `searcher` and `judge`
+    replace the configured ones (the evals' configurations; judge=None: without the trained judge)."""
     index = index or build_index(settings)
-    sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for both users
-    judge = OfflineJudge(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
-                         settings=settings.check)
+    judge = build_judge(settings) if judge == "default" else judge
+    sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for all users
+    support = OfflineSupport(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
+                             settings=settings.check)
+    answerer = answerer or build_answerer(settings, index, sentences, judge)
+    searcher = searcher or Searcher(index, settings.retrieval)
+    if judge is not None:
+        from assistant.judge.rerank import JudgedSearcher
+
+        cheap = answerer.cheap_scores if isinstance(answerer, ExtractiveAnswerer) else None
+        searcher = JudgedSearcher(searcher, judge, settings.judge, settings.answers, cheap)
     return Assistant(
-        searcher or Searcher(index, settings.retrieval),
-        answerer or build_answerer(settings, index, sentences),
-        policy=RefusalPolicy(judge, settings.refusals, known=_from_keyword(index, "knows", True)),
-        judge=judge,
+        searcher,
+        answerer,
+        policy=RefusalPolicy(settings.refusals, settings.judge if judge is not None else None,
+                             known=_from_keyword(index, "knows", True)),
+        support=support,
         answers=settings.answers,
         check=settings.check,
         conversation=settings.conversation,
+        followups=judge.needs_history if judge is not None else None,
     )
 
 

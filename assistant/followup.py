@@ -13,18 +13,25 @@ _DEPENDENT = re.compile(
 )
 
 
-def standalone_question(question: str, history: list,
-                        short_words: int = ConversationSettings.short_question_words) -> str:
-    """The question, with the previous question prepended when it leans on it.
+def standalone_question(question: str, history: list, settings: ConversationSettings = ConversationSettings(),
+                        needs_history=None) -> str:
+    """The question, with the previous question before it when it cannot be understood alone.
 
-    A follow-up leans on the conversation when it is short (under `short_words` words) or
-    starts like a continuation ("and if...", "what about...") or refers back
-    ("it", "that", "those"). Deterministic: the offline path needs no LLM.
+    `needs_history(question, previous)` is the judge's probability that it
+    cannot (assistant/judge/model.py), read against `settings.followup`: it
+    tells "And who signs that off?" from "What is a hallucination?" however
+    short either is. Without a judge, a rule decides: a follow-up shorter than
+    `short_question_words` words, or one that starts like a continuation ("and
+    if...", "what about...") or refers back ("it", "that", "those"), leans on
+    the question before it.
     """
     if not history:
         return question
     previous = history[-1].question.strip()
-    words = question.split()
-    if previous and (len(words) < short_words or _DEPENDENT.search(question)):
-        return f"{previous} {question}"
-    return question
+    if not previous:
+        return question
+    if needs_history is not None:
+        leans = needs_history(question, previous) >= settings.followup
+    else:
+        leans = len(question.split()) < settings.short_question_words or bool(_DEPENDENT.search(question))
+    return f"{previous} {question}" if leans else question

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.followup import standalone_question
-from assistant.refusal import Verdict, nearest_topics, refusal_text
+from assistant.refusal import NOT_DIRECTLY, Verdict, nearest_topics, refusal_text
 from assistant.verify import render, renumber, verify
 from corpus.records import Answer, Passage, Query, Scope, Turn
 from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings
@@ -65,13 +65,14 @@ class Assistant:
     marked) or marked in others', and an answer left with none is a refusal.
     """
 
-    def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, judge=None,
+    def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, support=None,
                  answers: AnswerSettings = AnswerSettings(), check: CheckSettings = CheckSettings(),
-                 conversation: ConversationSettings = ConversationSettings()):
+                 conversation: ConversationSettings = ConversationSettings(), followups=None):
         self.searcher = searcher
         self.answerer = answerer
         self.policy = policy
-        self.judge = judge
+        self.support = support  # scores a sentence against a passage (assistant/verify.py)
+        self.followups = followups  # question, previous question -> probability the question needs it (the judge)
         self.answers, self.check, self.conversation = answers, check, conversation
 
     def catalog(self) -> Catalog:
@@ -90,14 +91,18 @@ class Assistant:
 
     def _one(self, query: Query, question: str, on_token: OnToken | None) -> Answer:
         t0 = time.perf_counter()
-        standalone = standalone_question(question, list(query.history), self.conversation.short_question_words)
+        standalone = standalone_question(question, list(query.history), self.conversation, self.followups)
         passages = self.searcher.search(standalone, None, query.scope)
         t1 = time.perf_counter()
-        verdict = self.policy.check(question, passages) if self.policy else None
-        if verdict is not None and verdict.refuse:
-            answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal")
+        verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
+        if verdict.refuse:
+            answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal",
+                            kind="refusal", confidence=verdict.confidence)
         else:
             answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
+            if verdict.kind == "closest" and not answer.refused:
+                answer = replace(answer, answer=f"{NOT_DIRECTLY}\n\n{answer.answer}", kind="closest")
+            answer = replace(answer, confidence=verdict.confidence)
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
@@ -106,17 +111,18 @@ class Assistant:
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
         if answer.refused and not answer.answer:
             verdict = Verdict(True, "The guidance does not cover this.", nearest_topics(passages))
-            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True, answerer=answer.answerer)
-        if self.judge is None or answer.refused:
+            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True, answerer=answer.answerer,
+                          kind="refusal")
+        if self.support is None or answer.refused:
             return answer
         by_number = {c.n: c for c in answer.citations}
-        checked = verify([(s.text, s.citations) for s in answer.sentences], by_number, self.judge,
+        checked = verify([(s.text, s.citations) for s in answer.sentences], by_number, self.support,
                          self.check.support_threshold)
         sentences, citations = renumber(checked, by_number)
         if not any(s.supported for s in checked):
             verdict = Verdict(True, "The guidance does not answer this directly.", nearest_topics(passages))
             return Answer(question=answer.question, answer=refusal_text(verdict), refused=True,
-                          sentences=sentences, answerer=answer.answerer)
+                          sentences=sentences, answerer=answer.answerer, kind="refusal")
         if all(s.supported for s in checked) and self.answerer.verbatim:
             text = answer.answer  # every quote held up: numbering and grouping stay as composed
         else:

@@ -29,6 +29,7 @@ _NAME_END = re.compile(
 # a sentence that leans on the one before it, meaningless once that one is left out
 _LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|however|also|both|each|that)\b", re.I)
 # sections that point elsewhere (reading lists) rather than give guidance: their sentences answer last
+_CELL = re.compile(r"\s\|\s")  # between the cells of a table row
 _POINTERS = re.compile(r"\b(resources?|further reading|references|read more|useful links|bibliography)\b", re.I)
 
 
@@ -85,7 +86,7 @@ def units(passages: list[Passage], list_words: int) -> tuple[list[Unit], list[Un
         weight = 0.5 if _POINTERS.search(leaf) else 1.0
         blocks = passage_lists(p.text, leaf)
         member = lambda at: next((b for b in blocks if any(s <= at < e for s, e in b.ranges)), None)  # noqa: E731
-        for s, e in sentence_spans(p.text):
+        for s, e in _cells(p.text, sentence_spans(p.text)):
             text = p.text[s:e].strip()
             if len(text.split()) < 5 or _METADATA_LINE.match(text) or text.endswith(":") or _HEADING.match(text):
                 continue
@@ -99,6 +100,20 @@ def units(passages: list[Passage], list_words: int) -> tuple[list[Unit], list[Un
             terms = frozenset(tokenize(" ".join([context, block.lead, *block.names()])))  # what is quoted
             lists.append(Unit(i, block.start, block.line(), terms, weight=weight, of_list=block, is_list=True))
     return sentences, lists
+
+
+def _cells(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans cut at table cells ("a | b | c" rows): a unit never runs from one cell into the next."""
+    out = []
+    for s, e in spans:
+        start = s
+        for cut in _CELL.finditer(text, s, e):
+            if cut.start() > start:
+                out.append((start, cut.start()))
+            start = cut.end()
+        if e > start:
+            out.append((start, e))
+    return out
 
 
 def judged_text(passage: Passage, unit: Unit) -> str:

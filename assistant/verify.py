@@ -8,7 +8,7 @@ The offline check combines two kinds of evidence for a (sentence, passage) pair:
 It catches citations to the wrong passage, invented numbers or names, and
 sentences with no citation. It cannot tell negation or a reversed claim ("must"
 vs "must not") from the original when the words overlap: that needs an NLI or
-LLM judge, which plugs in through the `Judge` protocol.
+LLM judge, which plugs in through the `Support` protocol.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ CITATION = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 
 
-class Judge(Protocol):
+class Support(Protocol):
     """Scores how well `passage` supports `claim`, from 0 to 1."""
 
     def support(self, claim: str, passage: str) -> float: ...
 
 
 @dataclass
-class OfflineJudge:
+class OfflineSupport:
     """Lexical + embedding support score; `embedder` may be None for lexical only."""
 
     embedder: object | None = None
@@ -90,7 +90,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 def verify(
-    sentences: list[tuple[str, list[int]]], citations: dict[int, Citation], judge: Judge,
+    sentences: list[tuple[str, list[int]]], citations: dict[int, Citation], support: Support,
     threshold: float = CheckSettings.support_threshold,
 ) -> list[Sentence]:
     """Score each sentence against each passage it cites; keep only supporting citations.
@@ -107,7 +107,7 @@ def verify(
             citation = citations.get(n)
             if citation is None:
                 continue
-            score = judge.support(claim, citation.text)
+            score = support.support(claim, citation.text)
             best = max(best, score)
             if score >= threshold:
                 kept.append(n)

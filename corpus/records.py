@@ -1,7 +1,6 @@
 """The records that cross modules, from a manifest entry to an answer; each becomes JSON by `to_dict()`.
 
-This module imports nothing of the project but the text rules (corpus/text.py),
-so every layer can use it. Where a document came from (title, publisher,
+This module imports nothing of the project, so every layer can use it. Where a document came from (title, publisher,
 collection, URL, licence) is one `Provenance`, carried whole by every record that
 needs it; `to_dict()` spreads it into the record's own fields, which is the JSON
 contract of `procure-ai ask --json`, `POST /api/ask` and the catalog. PDF
@@ -13,8 +12,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
-
-from corpus.text import quote_span
 
 
 @dataclass(frozen=True)
@@ -36,6 +33,14 @@ class Provenance:
         return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
 
 
+class _Provenanced:
+    """A record carrying a `provenance`: its title is the document's."""
+
+    @property
+    def title(self) -> str:
+        return self.provenance.title
+
+
 def _flat(record) -> dict:
     """A record's fields with its provenance spread among them."""
     data = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "provenance"}
@@ -50,7 +55,7 @@ def _unflat(cls, data: dict):
 
 
 @dataclass(frozen=True)
-class Source:
+class Source(_Provenanced):
     """One document of a corpus as its `sources.toml` manifest describes it."""
 
     id: str
@@ -60,16 +65,12 @@ class Source:
     download: str = ""
     sha256: str = ""
 
-    @property
-    def title(self) -> str:
-        return self.provenance.title
-
     def to_dict(self) -> dict:
         return _flat(self)
 
 
 @dataclass
-class Document:
+class Document(_Provenanced):
     """A file's readable text (cleaned) with what a citation needs to name it.
 
     `pages` lists (offset, page number) where each page starts in `text`.
@@ -82,10 +83,6 @@ class Document:
     kind: str = "markdown"
     sha256: str = ""
     pages: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return self.provenance.title
 
     def page_at(self, offset: int) -> int | None:
         """The page number the character at `offset` is on (None if not paged)."""
@@ -110,7 +107,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Chunk(_Provenanced):
     """A passage of a document as ingest cut it: `text == document.text[start:end]`."""
 
     chunk_id: str
@@ -125,10 +122,6 @@ class Chunk:
     instructions: tuple[str, ...] = ()  # its lines addressed to an AI assistant (ingest/instructions.py): never quoted
     pages: tuple[int, ...] = ()  # every page the chunk is on (PDFs): a chunk across a page break has two
     page_starts: tuple[int, ...] = ()  # where each of `pages` begins in `text` (the first at 0)
-
-    @property
-    def title(self) -> str:
-        return self.provenance.title
 
     def embedding_text(self) -> str:
         """What the embedder reads: where the passage sits, then the passage."""
@@ -146,7 +139,7 @@ def chunk_id(doc_id: str, section: str, text: str, occurrence: int = 0) -> str:
 
 
 @dataclass
-class DocumentEntry:
+class DocumentEntry(_Provenanced):
     """What the index records of one ingested document: where it came from and its chunks, in order."""
 
     doc_id: str
@@ -156,10 +149,6 @@ class DocumentEntry:
     kind: str
     provenance: Provenance
     chunk_ids: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return self.provenance.title
 
     @property
     def collection(self) -> str:
@@ -259,7 +248,7 @@ class Scope:
 
 
 @dataclass
-class Passage:
+class Passage(_Provenanced):
     """A retrieved passage, ranked: a chunk widened to its section, with everything a citation needs."""
 
     rank: int
@@ -277,10 +266,6 @@ class Passage:
     instructions: list[str] = field(default_factory=list)  # its lines addressed to an AI assistant, left out of `text`
     pages: tuple[int, ...] = ()  # every page the passage is on (PDFs)
     page_starts: tuple[int, ...] = ()  # where each of `pages` begins in `text` (the first at 0)
-
-    @property
-    def title(self) -> str:
-        return self.provenance.title
 
     def page_of(self, offset: int) -> int | None:
         """The page the character at `offset` of `text` is on (None if not paged)."""
@@ -301,7 +286,7 @@ class Passage:
 
 
 @dataclass(frozen=True)
-class Citation:
+class Citation(_Provenanced):
     """[n] in an answer: the passage it points to, and the sentences of it the answer quotes."""
 
     n: int
@@ -316,22 +301,16 @@ class Citation:
     pages: tuple[int, ...] = ()  # the pages the quote is on (PDFs); without a quote, the passage's
 
     @property
-    def title(self) -> str:
-        return self.provenance.title
-
-    @property
     def page_label(self) -> str:
         """"p. 2", "pp. 2–3" for a quote across a page break, "" when not paged."""
         pages = self.pages or ((self.page,) if self.page else ())
         return "" if not pages else f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
 
     @classmethod
-    def from_passage(cls, n: int, passage: Passage, quote: str = "") -> "Citation":
-        """[n] for a passage; `page` is the page its quote starts on (the passage's first page without one)."""
-        pages = passage.pages
-        span = quote_span(passage.text, quote) if quote and passage.pages else None
-        if span is not None:
-            pages = passage.pages_between(*span)
+    def from_passage(cls, n: int, passage: Passage, quote: str = "", span: tuple[int, int] | None = None) -> "Citation":
+        """[n] for a passage; `span` is where the quote sits in the passage's text, and gives the pages it is on
+        (the passage's pages without it)."""
+        pages = passage.pages_between(*span) if span is not None and passage.pages else passage.pages
         return cls(n=n, doc_id=passage.doc_id, section=passage.section, page=pages[0] if pages else passage.page,
                    text=passage.text, provenance=passage.provenance, chunk_id=passage.chunk_id, quote=quote,
                    pages=tuple(pages), instructions=tuple(passage.instructions))
@@ -366,12 +345,16 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str = ""
     answerer: str = "extractive"
+    kind: str = "answer"  # "answer"; "closest": not a direct answer, the closest passages quoted; "refusal"
+    confidence: float | None = None  # the judge's probability that the best passage answers (None: no judge)
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
+            "kind": self.kind,
+            "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [{k: v for k, v in p.to_dict().items() if k != "signals"} for p in self.retrieved],
             "sentences": [s.to_dict() for s in self.sentences],

@@ -85,10 +85,41 @@ class RefusalSettings:
 
 
 @dataclass(frozen=True)
+class JudgeSettings:
+    """The trained judge (assistant/judge/): which units it reads, and what its scores decide."""
+
+    enabled: bool = True  # off: the answerer's own scores and a similarity floor decide (for comparison)
+    pool: int = 10  # passages retrieved for the judge to rerank into the top_k
+    units: int = 16  # units (sentences, lists) it reads, the best by the cheap scores first
+    max_tokens: int = 128  # word pieces of question and unit together
+    rerank_weight: float = 1.0  # the best unit's logit against the passage's fused retrieval z-score
+    answer: float = 0.5  # a best unit this probable answers the question
+    closest: float = 0.2  # below `answer`, down to this: "does not answer directly; the closest it says is"
+    pick: float = 0.5  # a unit below this share of the best unit's probability is not quoted
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How `procure-ai train` builds the judge from evals/train/ (fixed seed: the same data gives the same model)."""
+
+    seed: int = 20261130
+    layers: int = 3  # of MiniLM's 6, kept: the judge must read 16 units in tens of milliseconds on 2 cores
+    epochs: int = 1
+    batch: int = 32
+    body_lr: float = 5e-5
+    head_lr: float = 1e-3
+    warmup: float = 0.1  # share of the steps the learning rate rises over
+    negatives: int = 8  # units that do not answer, per question
+    passages: int = 8  # retrieved per question to find them in
+    validation: float = 0.1  # share of questions kept apart to pick thresholds and report on
+
+
+@dataclass(frozen=True)
 class ConversationSettings:
     """How a follow-up is made standalone (assistant/followup.py)."""
 
-    short_question_words: int = 8  # a shorter follow-up leans on the question before it
+    followup: float = 0.5  # a chat question the judge finds this likely to need the one before it is read with it
+    short_question_words: int = 8  # without a judge: a shorter follow-up leans on the question before it
 
 
 @dataclass(frozen=True)
@@ -131,6 +162,8 @@ class Settings:
     answers: AnswerSettings = AnswerSettings()
     check: CheckSettings = CheckSettings()
     refusals: RefusalSettings = RefusalSettings()
+    judge: JudgeSettings = JudgeSettings()
+    training: TrainingSettings = TrainingSettings()
     conversation: ConversationSettings = ConversationSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
@@ -250,6 +283,10 @@ def _convert(name: str, kind, value):
     target = args[0]
     if target is Path:
         return Path(value).expanduser()
+    if target is bool and isinstance(value, str):
+        if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError(f"{name} must be on or off, not {value!r}")
+        return value.strip().lower() in ("1", "true", "yes", "on")
     if target in (int, float) and not isinstance(value, (int, float)) or (target is int and isinstance(value, float)):
         try:
             return target(value)

@@ -40,6 +40,7 @@ class CaseResult:
     latency_ms: float = 0.0
     citations: list[str] = field(default_factory=list)
     cited_pages: list[dict] = field(default_factory=list)  # {n, doc_id, page, pages, quote} of paged citations
+    kind: str = "answer"  # "answer", "closest" (said not to be a direct answer) or "refusal"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,7 +84,7 @@ def score_case(case: Case, assistant, judge, threshold: float = CheckSettings.su
     answer = assistant.ask_many([Query(case.question, history)])[0]
     latency = (time.perf_counter() - started) * 1000
     result = CaseResult(
-        id=case.id, question=case.question, answerable=case.answerable, refused=answer.refused,
+        id=case.id, question=case.question, answerable=case.answerable, refused=answer.refused, kind=answer.kind,
         answer=answer.answer, latency_ms=round(latency, 1),
         citations=[f"[{c.n}] {c.doc_id} › {c.section}" for c in answer.citations],
         cited_pages=[{"n": c.n, "doc_id": c.doc_id, "page": c.page, "pages": list(c.pages), "quote": c.quote}
@@ -143,8 +144,13 @@ def summarise(results: list[CaseResult]) -> dict:
         "citation_precision": round(weighted("citation_precision"), 4),
         "cited_evidence": round(mean([1.0 if r.cited_evidence else 0.0 for r in answered]), 4),
         "key_point_coverage": round(sum(len(r.key_points_found) for r in answered) / kp_total, 4) if kp_total else 0.0,
-        "refusal_rate_unanswerable": round(mean([1.0 if r.refused else 0.0 for r in unanswerable]), 4),
+        # a "closest" answer says plainly the guidance does not answer the question: for one it does not
+        # answer, that is the refusal wanted; for one it does, it is counted apart from refusals
+        "refusal_rate_unanswerable": round(mean([1.0 if r.refused or r.kind == "closest" else 0.0
+                                                 for r in unanswerable]), 4),
+        "hard_refusal_rate_unanswerable": round(mean([1.0 if r.refused else 0.0 for r in unanswerable]), 4),
         "false_refusal_rate": round(mean([1.0 if r.refused else 0.0 for r in answerable]), 4),
+        "closest_rate_answerable": round(mean([1.0 if r.kind == "closest" else 0.0 for r in answerable]), 4),
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),
     }

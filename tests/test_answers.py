@@ -9,7 +9,7 @@ from assistant.factory import build_assistant
 from corpus.records import Citation, Provenance
 from corpus.records import Turn
 from corpus.settings import Settings
-from assistant.verify import OfflineJudge, renumber, split_answer, verify
+from assistant.verify import OfflineSupport, renumber, split_answer, verify
 from corpus.text import normalise
 from corpus.records import Scope
 
@@ -191,7 +191,7 @@ PASSAGES = {
 
 
 def test_verifier_drops_wrong_missing_and_nonexistent_citations(embedder):
-    judge = OfflineJudge(embedder=embedder)
+    judge = OfflineSupport(embedder=embedder)
     answer = (
         "The public body should own its data and the outputs [2]. "  # cites the wrong passage
         "Run a citizens' panel before writing the tender [2]. "  # right
@@ -209,6 +209,6 @@ def test_verifier_drops_wrong_missing_and_nonexistent_citations(embedder):
 
 
 def test_verifier_accepts_a_faithful_paraphrase(embedder):
-    judge = OfflineJudge(embedder=embedder)
+    judge = OfflineSupport(embedder=embedder)
     checked = verify([("The public body keeps ownership of its data and outputs under the contract [1].", [1])], PASSAGES, judge)
     assert checked[0].supported

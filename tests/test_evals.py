@@ -65,7 +65,7 @@ def hybrid(mirror_data_dir, mirror_index):
 
 @pytest.fixture(scope="module")
 def gold_run(hybrid):
-    return run("hybrid", load_cases(GOLD), hybrid, hybrid.judge)
+    return run("hybrid", load_cases(GOLD), hybrid, hybrid.support)
 
 
 def test_quality_gate_holds_on_the_gold_set(gold_run):
@@ -97,8 +97,8 @@ class RandomSearcher:
 
 
 def test_a_broken_retriever_scores_far_lower(hybrid, gold_run):
-    broken = Assistant(RandomSearcher(hybrid.searcher), hybrid.answerer, policy=hybrid.policy, judge=hybrid.judge)
-    random_run = run("random", load_cases(GOLD), broken, hybrid.judge)
+    broken = Assistant(RandomSearcher(hybrid.searcher), hybrid.answerer, policy=hybrid.policy, support=hybrid.support)
+    random_run = run("random", load_cases(GOLD), broken, hybrid.support)
     assert random_run.metrics["hit@5"] < 0.25 < gold_run.metrics["hit@5"] - 0.3
     assert random_run.metrics["key_point_coverage"] < gold_run.metrics["key_point_coverage"] / 2
     assert gate(random_run) != []

@@ -174,17 +174,19 @@ def test_a_citation_names_the_page_its_quote_is_on(documents):
                       pages=pages, page_starts=starts)
     assert passage.pages == (1, 2)
     from corpus.records import Citation
+    from corpus.text import quote_span
 
     quote = ("Performance, to enable regular assessment of how the solution is performing in terms of accuracy. "
              "Testing and validation, to enable milestone-based payments tied to testing and acceptance.")
-    citation = Citation.from_passage(1, passage, quote=quote)
+    cite = lambda q: Citation.from_passage(1, passage, quote=q, span=quote_span(passage.text, q))  # noqa: E731
+    citation = cite(quote)
     assert (citation.page, citation.pages, citation.page_label) == (2, (2,), "p. 2")
     assert quote_coverage(CHAPTERS / "12-contract-clauses.pdf", [2], quote) == 1.0
     assert quote_coverage(CHAPTERS / "12-contract-clauses.pdf", [1], quote) < 0.5
-    opening = Citation.from_passage(1, passage, quote="It’s also important to remember that contracts are just one aspect of managing risk.")
+    opening = cite("It’s also important to remember that contracts are just one aspect of managing risk.")
     assert opening.page == 1
-    across = Citation.from_passage(1, passage, quote="The Center for Inclusive Change’s AI Procurement: Essential "
-                                   "Considerations in Contracting Additional resources include:")
+    across = cite("The Center for Inclusive Change’s AI Procurement: Essential "
+                  "Considerations in Contracting Additional resources include:")
     assert (across.page, across.page_label) == (1, "pp. 1–2")
 
 

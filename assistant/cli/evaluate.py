@@ -1,4 +1,4 @@
-"""`procure-ai eval` and `procure-ai bench`: builds the assistants to measure and hands them to evals/."""
+"""`procure-ai eval`, `bench` and `train`: builds the assistants to measure (or the judge to train)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from assistant.cli.output import print_json
 from corpus.settings import Settings
 from ingest.discover import InputError
 
-SEARCH_MODES = ("hybrid", "dense", "keyword")
+SEARCH_MODES = ("hybrid", "dense", "keyword")  # each with the trained judge; "nojudge": hybrid without it
 
 
 def configurations(settings: Settings, names: list[str], corpus: Path | None = None):
     """Yield (name, Assistant) for each configuration name, over the same index and model.
 
     Names: hybrid, dense, keyword (retrieval modes over the index in
-    settings.data_dir); textbook (LlamaIndex's VectorStoreIndex, 1024-token
+    settings.data_dir, reranked and judged by the trained judge); nojudge (hybrid without the judge: the
+    answerer's own scores and a similarity floor decide); textbook (LlamaIndex's VectorStoreIndex, 1024-token
     chunks, dense only, built from `corpus`); chunks-N (hybrid over a fresh
     index of `corpus` with N-token passages); llm (hybrid with the configured
     OpenAI-compatible answerer); pdf-twin (hybrid over a fresh index of `corpus`
@@ -31,6 +32,8 @@ def configurations(settings: Settings, names: list[str], corpus: Path | None = N
     for name in names:
         if name in SEARCH_MODES:
             yield name, factory.build_assistant(offline.with_values(retrieval__mode=name), index=index)
+        elif name == "nojudge":
+            yield name, factory.build_assistant(offline, index=index, judge=None)
         elif name == "llm":
             if not settings.llm.base_url:
                 raise ValueError("the llm configuration needs --llm-base-url (or PROCURE_AI_LLM_BASE_URL)")
@@ -63,8 +66,8 @@ def configurations(settings: Settings, names: list[str], corpus: Path | None = N
             factory.ingest(twin_settings, [folder], twin_index)
             yield name, factory.build_assistant(twin_settings, index=twin_index)
         else:
-            raise ValueError(f"unknown configuration {name!r}: use hybrid, dense, keyword, textbook, chunks-N, llm "
-                             "or pdf-twin")
+            raise ValueError(f"unknown configuration {name!r}: use hybrid, dense, keyword, nojudge, textbook, "
+                             "chunks-N, llm or pdf-twin")
 
 
 def evaluate(args, settings: Settings) -> int:
@@ -73,6 +76,13 @@ def evaluate(args, settings: Settings) -> int:
     from evals.run import corpus_version, run
 
     cases = load_cases(args.gold_set or GOLD)
+    if args.docs:
+        listed = Path(args.docs).read_text(encoding="utf-8").splitlines() if Path(args.docs).is_file() \
+            else args.docs.split(",")
+        docs = {d.strip() for d in listed if d.strip() and not d.startswith("#")}
+        cases = [c for c in cases if c.answerable and set(c.evidence_docs) <= docs]
+        if not cases:
+            raise ValueError(f"no answerable case of {args.gold_set or GOLD} has its evidence in {', '.join(sorted(docs))}")
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
     runs, version = [], ""
     for name, assistant in configurations(settings, names, args.corpus):
@@ -83,7 +93,7 @@ def evaluate(args, settings: Settings) -> int:
             from evals.twin import remap
 
             asked = remap(cases)
-        runs.append(run(name, asked, assistant, assistant.judge, version, settings.check.support_threshold))
+        runs.append(run(name, asked, assistant, assistant.support, version, settings.check.support_threshold))
         if not args.json:
             print(f"  {name}: done", file=sys.stderr)
     if not args.no_save:
@@ -143,3 +153,22 @@ def bench(args, settings: Settings) -> int:
     else:
         print(text)
     return 1 if result.get("error_count") else 0
+
+
+def train(args, settings: Settings) -> int:
+    from assistant.judge.build import rebuild
+    from assistant.judge.model import MODEL_DIR
+
+    if not Path(args.corpus).exists():
+        raise InputError(f"no such file or folder: {args.corpus}")
+    data = args.data or Path(__file__).resolve().parents[2] / "evals" / "train"
+    if not data.is_dir():
+        raise InputError(f"no training data at {data}")
+    card = rebuild(settings, data, args.corpus, args.out or MODEL_DIR, factory, work_dir=args.work_dir,
+                   log=(lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True)))
+    if args.json:
+        print_json(card)
+    else:
+        print(f"judge written to {args.out or MODEL_DIR} in {card['total_s']:.0f} s; validation: "
+              f"{card['validation_int8']}")
+    return 0

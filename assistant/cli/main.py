@@ -78,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="gold_set", type=Path, help="JSONL gold set (default: evals/gold.jsonl)")
     _common(p)
     p.add_argument("--configs", default="hybrid",
-                   help="comma-separated: hybrid, dense, keyword, textbook, chunks-N, llm, pdf-twin (default hybrid)")
+                   help="comma-separated: hybrid, dense, keyword, nojudge, textbook, chunks-N, llm, pdf-twin (default hybrid)")
     p.add_argument("--corpus", type=Path, help="corpus folder, for the textbook, chunks-N and pdf-twin configurations")
     p.add_argument("--report", type=Path, help="write report.md and chart.png into this folder")
     p.add_argument("--gate", nargs="?", const="default",
                    help="exit 1 if the first configuration falls below the thresholds (default evals/thresholds.toml)")
+    p.add_argument("--docs", help="only the answerable cases whose evidence is in these documents: comma-separated "
+                   "ids, or a file of one id a line (e.g. evals/train/held-out.txt)")
     p.add_argument("--no-save", action="store_true", help="do not keep the run under DATA_DIR/evals")
     _llm(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -143,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="with --load: a running server instead, e.g. http://127.0.0.1:7860")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("train", help="rebuild the trained judge from the written questions in evals/train/ "
+                       "(about an hour on 2 cores); writes the model and its card")
+    p.add_argument("corpus", type=Path, help="the guidance the questions were written from, e.g. ../shared/corpus")
+    p.add_argument("--data", type=Path, help="folder of training files (default: evals/train/ of this repository)")
+    p.add_argument("--out", type=Path, help="where to write the model (default: the shipped judge, assistant/judge/model/)")
+    p.add_argument("--work-dir", type=Path, help="keep the training index and pairs here between runs")
+    p.add_argument("--json", action="store_true", help="print the model card as JSON")
+
     p = sub.add_parser("status", help="what the index holds, document by document in each collection, and whether "
                        "its Chroma store holds it")
     _common(p)
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
     handlers = {"ingest": commands.ingest, "ask": commands.ask, "status": commands.status, "corpus": commands.corpus,
                 "serve": commands.serve, "feedback": commands.feedback, "eval": evaluate.evaluate, "bench": evaluate.bench,
-                "mcp": reach.mcp, "audit": reach.audit, "remove": commands.remove}
+                "mcp": reach.mcp, "audit": reach.audit, "remove": commands.remove, "train": evaluate.train}
     try:
         settings = Settings.load(**{k: getattr(args, k, None) for k in SETTING_FLAGS})
         return handlers[args.command](args, settings)

@@ -29,11 +29,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
 # Documents no training line may use, so the judge is measured on documents it never saw.
-HELD_OUT = (
-    "connected-by-data/toolkit-worker-voice-procurement-wales.pdf",
-    "connected-by-data/case-study-procurement-camden.md",
-    "ocp-buying-ai/14-evaluation-tips.md",
-)
+HELD_OUT = tuple(line.strip() for line in (HERE / "held-out.txt").read_text(encoding="utf-8").splitlines()
+                 if line.strip() and not line.startswith("#"))
 ANSWERABLE_KINDS = ("fact", "list", "definition", "how_to", "why", "who", "example", "comparison", "yes_no",
                     "wrapped_instruction")
 UNANSWERABLE_KINDS = ("out_of_scope", "absent_fact", "jurisdiction", "vendor_pick", "false_premise", "presupposition",

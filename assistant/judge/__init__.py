@@ -1,0 +1,1 @@
+"""The trained judge: which passage, which sentence or list, whether anything answers, and follow-ups."""

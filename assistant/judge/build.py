@@ -1,0 +1,110 @@
+"""`procure-ai train`: rebuild the judge from the written questions, start to end, and write its model card.
+
+The corpus is ingested into a fresh data dir (the same chunker and model as an
+ingest), each written question is asked of it to find the units the judge
+will be shown (assistant/judge/pairs.py), the model is trained and exported
+(assistant/judge/train.py), and the exported int8 model is scored again on the
+validation questions, which pick the thresholds in `JudgeSettings` and were
+never trained on. The card records the data's hash, the settings, the
+figures and how long it took.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.judge.model import Judge
+from assistant.judge.pairs import Pair, build, data_hash
+from assistant.judge.train import figures, train
+from corpus.settings import Settings
+
+
+def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=print,
+            limit: int | None = None, work_dir: Path | None = None) -> dict:
+    """Train the judge from the training files in `data` over the guidance in `corpus`, into `out`.
+    `factory` wires the index and searcher (assistant/factory.py); `limit` keeps only the first pairs
+    (a smoke test of the whole path); `work_dir` keeps the index and the pairs between runs (pairs are
+    built again when the data's hash changes). Returns the model card, also written to out/card.json."""
+    started = time.perf_counter()
+    work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
+    train_pairs, valid_pairs = _pairs(settings, data, corpus, work_dir, factory, log)
+    if limit:
+        train_pairs, valid_pairs = train_pairs[:limit], valid_pairs[: max(limit // 5, 50)]
+    pairs_s = time.perf_counter() - started
+    log(f"{len(train_pairs)} training pairs, {len(valid_pairs)} validation pairs ({pairs_s:.0f} s); training")
+    from index.embedder import bundled_model_path
+
+    base = Path(bundled_model_path())
+    card = train(train_pairs, valid_pairs, base, out, settings.training, settings.judge, log)
+    judge = Judge(out, settings.judge)
+    probs = np.concatenate([judge.answers(p.a, [p.b]) if p.task == "answers" else [judge.needs_history(p.a[len("follow-up: "):], p.b)]
+                            for p in valid_pairs]) if valid_pairs else np.zeros(0)
+    card.update({
+        "model": "MiniLM (all-MiniLM-L6-v2, Apache-2.0) first layers, mean pooling, heads: " + ", ".join(("answers", "followup")),
+        "data_sha256": data_hash(data),
+        "pairs_s": round(pairs_s, 1),
+        "validation_int8": figures(valid_pairs, probs),
+        "thresholds": thresholds(valid_pairs, probs),
+        "counts": _counts(train_pairs, valid_pairs),
+        "total_s": round(time.perf_counter() - started, 1),
+    })
+    (out / "card.json").write_text(json.dumps(card, indent=1), encoding="utf-8")
+    return card
+
+
+def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory, log) -> tuple[list[Pair], list[Pair]]:
+    """The training and validation pairs, from `work_dir` when built there from the same data and settings."""
+    from index.search import Searcher
+
+    t = settings.training  # only what the pairs depend on
+    recipe = json.dumps([t.seed, t.negatives, t.passages, t.validation, settings.answers.list_words]).encode()
+    key = data_hash(data)[:16] + "-" + hashlib.sha256(recipe).hexdigest()[:8]
+    cached = [work_dir / f"pairs-{key}-{name}.jsonl" for name in ("train", "validation")]
+    if all(path.exists() for path in cached):
+        return tuple([Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+                     for path in cached)
+    work = replace(factory.offline(settings), data_dir=work_dir / "index")
+    log(f"indexing {corpus}")
+    index = factory.build_index(work)
+    factory.ingest(work, [corpus], index)
+    log("building pairs")
+    pairs = build(data, Searcher(index, work.retrieval), settings.training, log)
+    for part, path in zip(pairs, cached):
+        save_pairs(part, path)
+    return pairs
+
+
+def thresholds(pairs: list[Pair], probs: np.ndarray) -> dict:
+    """For validation questions: the best unit's probability, and what each cut-off would refuse."""
+    best: dict[str, tuple[int, float]] = {}
+    for p, prob in zip(pairs, probs):
+        if p.task == "answers":
+            answered, top = best.get(p.qid, (0, 0.0))
+            best[p.qid] = (max(answered, p.label), max(top, float(prob)))
+    answerable = np.array([b for a, b in best.values() if a])
+    unanswerable = np.array([b for a, b in best.values() if not a])
+    table = {}
+    for cut in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        table[str(cut)] = {"false_refusals": round(float((answerable < cut).mean()), 4) if len(answerable) else None,
+                           "refusals": round(float((unanswerable < cut).mean()), 4) if len(unanswerable) else None}
+    return table
+
+
+def _counts(train_pairs: list[Pair], valid_pairs: list[Pair]) -> dict:
+    out = {}
+    for name, pairs in (("train", train_pairs), ("validation", valid_pairs)):
+        out[name] = {f"{task}:{label}": sum(1 for p in pairs if p.task == task and p.label == label)
+                     for task in ("answers", "followup") for label in (0, 1)}
+        out[name]["questions"] = len({p.qid for p in pairs})
+    return out
+
+
+def save_pairs(pairs: list[Pair], path: Path) -> None:
+    path.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")

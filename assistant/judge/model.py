@@ -1,0 +1,117 @@
+"""The trained judge at question time: its ONNX export run by onnxruntime, no torch.
+
+One small cross-encoder (MiniLM's first layers, mean-pooled, a two-way head;
+assistant/judge/train.py) reads a question together with a text and says
+how likely the text answers it ("answers": the text is a unit of a passage,
+assistant/units.py) or how likely the question needs the one asked before it
+("followup"). Reading both together is what lets it tell a passage that
+answers from one that only shares the words, and a question that only
+restates the guidance from one that twists it. Scores are cached per
+(question, text), so reranking, refusing and picking what to quote, which
+read the same units, run the model once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from corpus.settings import JudgeSettings
+
+MODEL_DIR = Path(__file__).with_name("model")  # judge.onnx, tokenizer.json, card.json (the shipped judge)
+TASKS = ("answers", "followup")  # the head's two outputs, in order
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge's files are missing or unreadable; the message says which and how to rebuild them."""
+
+
+def tokenizer(folder: Path, max_tokens: int):
+    """The model's word-piece tokenizer for pairs: truncated to `max_tokens`, padded to the longest in a batch."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_tokens, strategy="longest_first")
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tok
+
+
+def encode(tok, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Input arrays for (first, second) text pairs: [CLS] first [SEP] second [SEP]."""
+    encodings = tok.encode_batch(pairs)
+    return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+
+
+class Judge:
+    """Scores (question, text) pairs with the shipped judge; `settings` is the judge's branch of the tree."""
+
+    def __init__(self, folder: Path = MODEL_DIR, settings: JudgeSettings = JudgeSettings(), cache_size: int = 4096):
+        import onnxruntime
+
+        self.folder = Path(folder)
+        self.settings = settings
+        path = self.folder / "judge.onnx"
+        if not path.exists() or not (self.folder / "tokenizer.json").exists():
+            raise JudgeUnavailable(f"the judge model is not in {self.folder}: run `procure-ai train` to build it")
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types for a damaged file
+            raise JudgeUnavailable(f"cannot load the judge from {path}: {str(exc).splitlines()[0][:200]}") from None
+        self.tok = tokenizer(self.folder, settings.max_tokens)
+        self.card = json.loads((self.folder / "card.json").read_text(encoding="utf-8")) \
+            if (self.folder / "card.json").exists() else {}
+        self._cache: OrderedDict[tuple[int, str, str], float] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.pairs_scored = 0  # for benchmarks: pairs the model actually read, and the seconds it took
+        self.model_seconds = 0.0
+
+    def answers(self, question: str, texts: list[str]) -> np.ndarray:
+        """How likely each text answers the question (0 to 1)."""
+        return self._scores(0, [(question, t) for t in texts])
+
+    def needs_history(self, question: str, previous: str) -> float:
+        """How likely `question` cannot be understood without `previous`, the question asked before it."""
+        from assistant.judge.pairs import FOLLOWUP
+
+        return float(self._scores(1, [(FOLLOWUP + question, previous)])[0])
+
+    def _scores(self, task: int, pairs: list[tuple[str, str]]) -> np.ndarray:
+        out = np.zeros(len(pairs), dtype=np.float32)
+        missing = []
+        with self._lock:
+            for i, (a, b) in enumerate(pairs):
+                key = (task, a, b)
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    out[i] = self._cache[key]
+                else:
+                    missing.append(i)
+        if missing:
+            unique = list(dict.fromkeys(pairs[i] for i in missing))
+            started = time.perf_counter()
+            logits = self.session.run(None, encode(self.tok, unique))[0][:, task]
+            spent = time.perf_counter() - started
+            probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+            found = dict(zip(unique, probs))
+            with self._lock:
+                self.pairs_scored += len(unique)
+                self.model_seconds += spent
+                for pair, p in found.items():
+                    self._cache[(task, *pair)] = float(p)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            for i in missing:
+                out[i] = found[pairs[i]]
+        return out

@@ -1,0 +1,109 @@
+"""The trained judge: the shipped model is the one its data builds, it reads question and text together,
+its verdicts decide refusals, and `procure-ai train` rebuilds it end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, write_corpus
+
+from assistant.judge.model import MODEL_DIR, Judge
+from assistant.judge.pairs import data_hash
+from assistant.refusal import NOT_COVERED, NOT_DIRECTLY, RefusalPolicy
+from corpus.records import Passage, Provenance
+from corpus.settings import JudgeSettings
+
+TRAIN = ROOT / "evals" / "train"
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return Judge()
+
+
+def test_the_shipped_judge_was_trained_on_the_data_in_the_repository():
+    """Change the training data and this fails until `procure-ai train` rebuilds the model."""
+    card = json.loads((MODEL_DIR / "card.json").read_text(encoding="utf-8"))
+    assert card["data_sha256"] == data_hash(TRAIN)
+    assert card["validation_int8"]["answerability_auc"] > 0.8
+
+
+@pytest.mark.parametrize("question, answering, not_answering", [
+    ("Who should be involved when buying an off-the-shelf chatbot?",
+     "Who to involve: Key roles include: Procurement officer; Project team leader (buyer); IT/Data science expert; Legal officer.",
+     "Who to involve: Precisely whom you will involve will be different depending on your specific context."),
+    ("What should the contract say about who owns our data?",
+     "Contract clauses › Data: The contract should state that the public body owns its data and any outputs.",
+     "Contract clauses › Data: Contract clauses are an important part of any procurement."),
+])
+def test_the_judge_prefers_the_unit_that_answers(judge, question, answering, not_answering):
+    yes, no = judge.answers(question, [answering, not_answering])
+    assert yes > no
+
+
+def test_the_judge_tells_a_follow_up_from_a_new_question(judge):
+    assert judge.needs_history("And who signs that off?", "What should the contract say about our data?") > 0.5
+    assert judge.needs_history("What is a hallucination?", "How can residents take part in decisions?") < 0.5
+
+
+def passage(judged: float | None, text: str = "The contract should state that the public body owns its data.") -> Passage:
+    signals = {} if judged is None else {"judge": judged}
+    return Passage(rank=1, chunk_id="c", doc_id="d", section="Contract clauses > Data", page=None, text=text, score=1.0,
+                   provenance=Provenance(title="Contract clauses"), similarity=0.6, signals=signals)
+
+
+@pytest.mark.parametrize("question, best, refuse, kind, reason", [
+    ("Who owns our data?", 0.9, False, "answer", ""),
+    ("Who owns our data?", 0.3, False, "closest", NOT_DIRECTLY),
+    ("Who owns our data?", 0.05, True, "refusal", NOT_COVERED),
+    ("Under the National Audit Act 1983, who owns our data?", 0.9, True, "refusal", "does not cover the National Audit Act 1983"),
+    ("What does the 'Algorithmic Trust Seal' require of us?", 0.9, True, "refusal", "does not mention “Algorithmic Trust Seal”"),
+])
+def test_the_verdict_follows_the_judge_and_names_it_never_saw(question, best, refuse, kind, reason):
+    settings = JudgeSettings(answer=0.5, closest=0.2)
+    verdict = RefusalPolicy(judge=settings, known=lambda term: term not in {"algorithm", "trust", "seal"}).check(
+        question, [passage(best)])
+    assert (verdict.refuse, verdict.kind) == (refuse, kind) and reason in verdict.reason
+
+
+def test_without_a_judge_a_distant_question_is_refused_on_similarity():
+    far = passage(None)
+    far.similarity = 0.1
+    assert RefusalPolicy().check("Any good lasagna recipes?", [far]).refuse
+    assert not RefusalPolicy().check("Who owns our data?", [passage(None)]).refuse
+
+
+def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
+    """`procure-ai train` from a handful of lines over a small corpus: a model that loads, and its card."""
+    import os
+    import subprocess
+    import sys
+
+    corpus = write_corpus(tmp_path / "corpus")
+    data = tmp_path / "train"
+    data.mkdir()
+    (data / "held-out.txt").write_text("# none\n", encoding="utf-8")
+    lines = [
+        {"id": "t1", "question": "Who signs off on the vendor?", "answerable": True, "doc": "guide/who.md",
+         "evidence": ["who leads the procurement process and signs off the vendor selection"], "kind": "who",
+         "persona": "officer"},
+        {"id": "t2", "question": "What happens to our data at the end?", "answerable": True, "doc": "guide/clauses.md",
+         "evidence": ["the vendor must return or delete data at the end of the contract"], "kind": "fact",
+         "persona": "officer"},
+        {"id": "t3", "question": "Best lasagna recipe?", "answerable": False, "kind": "out_of_scope", "why": "food"},
+        {"id": "t4", "type": "followup", "history": [{"question": "Who signs off on the vendor?"}],
+         "question": "And the legal side?", "needs_history": True, "standalone": "Who covers the legal side?",
+         "answerable": True, "doc": "guide/who.md", "evidence": ["who can help navigate data, liability"]},
+    ]
+    (data / "lines.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines), encoding="utf-8")
+    out = tmp_path / "model"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_AI_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "train", str(corpus), "--data", str(data), "--out",
+                             str(out), "--json"], env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    card = json.loads(result.stdout)
+    assert card["data_sha256"] == data_hash(data) and card["pairs"]["train"] > 0
+    assert (out / "judge.onnx").stat().st_size < 40_000_000  # int8
+    assert 0.0 <= Judge(out).answers("Who signs off?", ["Who to involve: a procurement officer signs off."])[0] <= 1.0
