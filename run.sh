@@ -11,7 +11,14 @@ if [ ! -f "$CORPUS/sources.toml" ]; then
   CORPUS=${PROCURE_AI_DATA_DIR:-$HOME/.local/share/procure-ai}/corpus
   .venv/bin/procure-ai corpus sync "$CORPUS"
 fi
-.venv/bin/procure-ai ingest "$CORPUS"
+# The Welsh edition of the worker-voice toolkit sits beside the mirror, in corpus-extra/ (a sync downloads it
+# with the rest): indexed with it, as the English edition's pair.
+WELSH="$(dirname "$CORPUS")/corpus-extra/toolkit-worker-voice-procurement-wales-cy.pdf"
+if [ -f "$WELSH" ]; then
+  .venv/bin/procure-ai ingest "$CORPUS" "$WELSH"
+else
+  .venv/bin/procure-ai ingest "$CORPUS"
+fi
 if .venv/bin/procure-ai serve --help >/dev/null 2>&1; then
   exec .venv/bin/procure-ai serve "$@"
 fi

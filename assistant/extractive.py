@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 
+from assistant.frame import Frame, frame as frame_for
 from assistant.units import QuotedList, Unit, judged_text, units
 from corpus.records import Answer, Citation, Passage, Sentence
 from corpus.settings import AnswerSettings
@@ -34,19 +35,20 @@ _LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|how
 class ExtractiveAnswerer:
     """Composes answers from passage sentences. `idf` weights words; `embedder` (the question) and
     `sentences` (the passages' sentences) re-score candidates; `judge` (assistant/judge/), when given, decides
-    among the best of them; `settings` holds every number it uses."""
+    among the best of them; `settings` holds every number it uses; `frame` the language of its lead-ins."""
 
     name = "extractive"
     verbatim = True
 
     def __init__(self, embedder=None, idf=None, sentences: SentenceVectors | None = None,
-                 settings: AnswerSettings = AnswerSettings(), judge=None, judge_settings=None):
+                 settings: AnswerSettings = AnswerSettings(), judge=None, judge_settings=None, frame: Frame | None = None):
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
         self.settings = settings
         self.sentences = sentences or (SentenceVectors(embedder) if embedder is not None else None)
         self.judge = judge
         self.judge_settings = judge_settings
+        self.frame = frame or frame_for()
 
     def _list_vectors(self, blocks: list[QuotedList]) -> list[np.ndarray]:
         """Each list's vector: its sentences' stored vectors averaged, weighted by length, in one lookup."""
@@ -130,10 +132,10 @@ class ExtractiveAnswerer:
             chosen = [o for o in chosen if o not in listed] + [c]
             words += n
             per[c.passage] = per.get(c.passage, 0) + 1 - len(listed)
-        return compose(question, passages, chosen, self.name)
+        return compose(question, passages, chosen, self.name, self.frame)
 
 
-def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer: str) -> Answer:
+def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer: str, frame: Frame | None = None) -> Answer:
     """Group chosen sentences by passage (best first), in document order; number citations 1..m."""
     order: list[int] = []
     for c in chosen:
@@ -150,7 +152,7 @@ def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer
         citations.append(Citation.from_passage(n, passage, quote=" ".join(quoted), span=span))
         leaf = passage.section.split(" > ")[-1] if passage.section else passage.title
         label = passage.title if leaf == passage.title else f"{passage.title} › {leaf}"
-        lines = [f"From *{label}*:"]
+        lines = [(frame or frame_for())("from", label=label)]
         for c in mine:
             text = c.text.lstrip("-• ").strip()
             if c.is_list:  # a whole list: its lead and each item's name are quoted

@@ -6,9 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.extractive import ExtractiveAnswerer
+from assistant.frame import frame
+from assistant.language import LanguageFirst
 from assistant.refusal import RefusalPolicy
 from assistant.service import Assistant
 from assistant.verify import OfflineSupport
+from corpus.language import ENGLISH, WELSH
 from corpus.records import IngestReport
 from corpus.settings import Settings, offline_environment
 from ingest.chunker import Chunker
@@ -57,13 +60,14 @@ def build_judge(settings: Settings):
     return Judge(settings=settings.judge)
 
 
-def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None, judge=None):
+def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None, judge=None,
+                   language: str = ENGLISH):
     if settings.llm.base_url:
         from assistant.llm import LLMAnswerer
 
         return LLMAnswerer(settings.llm)
     return ExtractiveAnswerer(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
-                              settings=settings.answers, judge=judge, judge_settings=settings.judge)
+                              settings=settings.answers, judge=judge, judge_settings=settings.judge, frame=frame(language))
 
 
 def build_assistant(settings: Settings, index: Index | None = None, answerer=None, searcher=None,
@@ -75,8 +79,11 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
     sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for all users
     support = OfflineSupport(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
                              settings=settings.check)
+    given = answerer
     answerer = answerer or build_answerer(settings, index, sentences, judge)
-    searcher = searcher or Searcher(index, settings.retrieval)
+    plain = searcher or Searcher(index, settings.retrieval)
+    welsh = settings.languages.welsh and searcher is None
+    searcher = plain  # English questions search everything: the judge has never quoted Welsh text for one
     if judge is not None:
         from assistant.judge.rerank import JudgedSearcher
 
@@ -92,6 +99,19 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
         check=settings.check,
         conversation=settings.conversation,
         followups=judge.needs_history if judge is not None else None,
+        routes={WELSH: _welsh(settings, index, given, plain, support, sentences)} if welsh else None,
+    )
+
+
+def _welsh(settings: Settings, index: Index, answerer, searcher, support, sentences) -> Assistant:
+    """The assistant for Welsh questions: Welsh documents first, no judge (it reads English only), a Welsh frame
+    (assistant/language.py)."""
+    return Assistant(
+        LanguageFirst(searcher, WELSH, settings.languages.welsh_coverage),
+        answerer or build_answerer(settings, index, sentences, None, WELSH),
+        policy=RefusalPolicy(settings.refusals, None, known=_from_keyword(index, "knows", True), frame=frame(WELSH)),
+        support=support, answers=settings.answers, check=settings.check, conversation=settings.conversation,
+        frame=frame(WELSH),
     )
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+from assistant.frame import frame
+from corpus.language import LANGUAGES
 from corpus.records import Answer, Citation
 
 SOURCES = "\n\nSources:\n"
+HEADINGS = tuple(f"\n\n{frame(lang)('sources')}\n" for lang in LANGUAGES)  # "Sources:", "Ffynonellau:"
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -41,12 +44,14 @@ def with_sources(answer: Answer) -> str:
     if not answer.citations:
         return answer.answer
     lines = [f"- [{c.n}] {citation_label(c)} — {citation_url(c)}" for c in answer.citations]
-    return answer.answer + SOURCES + "\n".join(lines)
+    return answer.answer + f"\n\n{frame(answer.language)('sources')}\n" + "\n".join(lines)
 
 
 def without_sources(text: str) -> str:
     """An earlier reply as the assistant wrote it, with the sources list `with_sources` added taken off again."""
-    return text.split(SOURCES, 1)[0]
+    for heading in HEADINGS:
+        text = text.split(heading, 1)[0]
+    return text
 
 
 def citation_spans(answer: Answer) -> list[tuple[int, int, Citation]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.frame import Frame, frame as frame_for
 from corpus.records import Passage
 from corpus.settings import JudgeSettings, RefusalSettings
 from corpus.text import tokenize
@@ -33,8 +34,8 @@ _INSTRUMENT = re.compile(
     r"\b(?i:under|according to|in line with|comply(ing)? with)\s+(?i:the\s+)?(?P<law>(?:[A-Z][\w'’.-]*\s+){0,6}"
     r"(?:Act|Regulations?|Directive|Law|Code|Contract|Rules|Statute|Ordinance)\b(?:\s+\d{4})?)"
 )
-NOT_COVERED = "The guidance does not cover this."
-NOT_DIRECTLY = "The guidance does not answer this directly; the closest it says is:"
+NOT_COVERED = frame_for()("not_covered")
+NOT_DIRECTLY = frame_for()("not_directly")
 
 
 @dataclass
@@ -65,17 +66,19 @@ def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_top
 
 class RefusalPolicy:
     """Reads the judge's verdict from the passages' signals; `known` says whether a stemmed word occurs in the
-    indexed guidance at all."""
+    indexed guidance at all; `frame` is the language its reasons are given in (assistant/frame.py)."""
 
-    def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None):
+    def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None,
+                 frame: Frame | None = None):
         self.settings = settings
         self.judge = judge  # the judge's thresholds; None: no judge
         self.known = known or (lambda term: True)
+        self.frame = frame or frame_for()
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
         nearest = nearest_topics(passages, self.settings.nearest_topics)
         if not passages:
-            return Verdict(True, "Nothing in the guidance matches this question.", nearest, "refusal")
+            return Verdict(True, self.frame("nothing_matches"), nearest, "refusal")
         missing = self.missing_name(question, passages)
         if missing:
             return Verdict(True, missing, nearest, "refusal")
@@ -83,26 +86,26 @@ class RefusalPolicy:
         if self.judge is None or not judged:
             similarities = [p.similarity for p in passages if p.similarity is not None]
             if similarities and max(similarities) < self.settings.min_similarity:  # keyword-only search has none
-                return Verdict(True, NOT_COVERED, nearest, "refusal")
+                return Verdict(True, self.frame("not_covered"), nearest, "refusal")
             return Verdict(False, "", nearest)
         best = max(judged)
         if best >= self.judge.answer:
             return Verdict(False, "", nearest, "answer", round(best, 4))
         if best >= self.judge.closest:
-            return Verdict(False, NOT_DIRECTLY, nearest, "closest", round(best, 4))
-        return Verdict(True, NOT_COVERED, nearest, "refusal", round(best, 4))
+            return Verdict(False, self.frame("not_directly"), nearest, "closest", round(best, 4))
+        return Verdict(True, self.frame("not_covered"), nearest, "refusal", round(best, 4))
 
     def missing_name(self, question: str, passages: list[Passage]) -> str:
         """Why the question turns on a name the guidance does not use ("" when it uses every one)."""
         seen = _plain(" ".join(p.text for p in passages))
         law = _INSTRUMENT.search(question)
         if law and _plain(law.group("law")) not in seen:
-            return f"The guidance does not cover the {law.group('law').strip()} or what it requires."
+            return self.frame("missing_law", law=law.group("law").strip())
         for quoted, _ in _NAMED.findall(question):
             words = quoted.split()
             if (len(words) >= 2 and all(w[:1].isupper() for w in words) and _plain(quoted) not in seen
                     and not all(self.known(t) for t in tokenize(quoted))):
-                return f"The guidance does not mention “{quoted}”."
+                return self.frame("missing_name", name=quoted)
         return ""
 
 
@@ -110,8 +113,12 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def refusal_text(verdict: Verdict) -> str:
-    text = verdict.reason
+def refusal_text(verdict: Verdict, frame: Frame | None = None, elsewhere: bool = False) -> str:
+    """The refusal's reason and the nearest topics; `elsewhere`: the passages found are in another language than
+    the question's, which the assistant cannot read them against, so it says only that the guidance in the
+    question's language does not cover it, and where the other may."""
+    frame = frame or frame_for()
+    text = frame("not_covered_here") if elsewhere and verdict.reason == frame("not_covered") else verdict.reason
     if verdict.nearest:
-        text += " Topics the guidance does cover that come closest: " + "; ".join(verdict.nearest) + "."
+        text += frame("nearest_other" if elsewhere else "nearest", topics="; ".join(verdict.nearest))
     return text

@@ -8,8 +8,11 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.followup import standalone_question
-from assistant.refusal import NOT_DIRECTLY, Verdict, nearest_topics, refusal_text
+from assistant.frame import Frame, frame as frame_for
+from assistant.language import with_editions
+from assistant.refusal import Verdict, nearest_topics, refusal_text
 from assistant.verify import render, renumber, verify
+from corpus.language import detect
 from corpus.records import Answer, Passage, Query, Scope, Turn
 from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings
 from index.catalog import Catalog
@@ -63,17 +66,24 @@ class Assistant:
     checked against the passages they cite (assistant/verify.py); unsupported
     sentences are dropped from a verbatim answer's text (kept in `sentences`,
     marked) or marked in others', and an answer left with none is a refusal.
+
+    `frame` is the language of the assistant's own words (assistant/frame.py); `routes` maps other languages
+    to the assistants that answer questions in them (a Welsh question is answered without the English judge:
+    assistant/language.py).
     """
 
     def __init__(self, searcher: Searcher, answerer: Answerer, policy=None, support=None,
                  answers: AnswerSettings = AnswerSettings(), check: CheckSettings = CheckSettings(),
-                 conversation: ConversationSettings = ConversationSettings(), followups=None):
+                 conversation: ConversationSettings = ConversationSettings(), followups=None,
+                 frame: Frame | None = None, routes: dict | None = None):
         self.searcher = searcher
         self.answerer = answerer
         self.policy = policy
         self.support = support  # scores a sentence against a passage (assistant/verify.py)
         self.followups = followups  # question, previous question -> probability the question needs it (the judge)
         self.answers, self.check, self.conversation = answers, check, conversation
+        self.frame = frame or frame_for()
+        self.routes = routes or {}
 
     def catalog(self) -> Catalog:
         """The live catalog of what is searched (reloaded after an ingest)."""
@@ -89,30 +99,42 @@ class Assistant:
         checked = [check_question(q.question, self.answers.max_question_chars) for q in queries]
         return [self._one(query, question, on_token) for query, question in zip(queries, checked)]
 
+    def route(self, question: str) -> "Assistant":
+        """The assistant that answers `question`: the one for its language, or this one."""
+        return self.routes.get(detect(question), self) if self.routes else self
+
     def _one(self, query: Query, question: str, on_token: OnToken | None) -> Answer:
+        if (route := self.route(question)) is not self:
+            return route._one(query, question, on_token)
         t0 = time.perf_counter()
         standalone = standalone_question(question, list(query.history), self.conversation, self.followups)
         passages = self.searcher.search(standalone, None, query.scope)
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
         if verdict.refuse:
-            answer = Answer(question=question, answer=refusal_text(verdict), refused=True, answerer="refusal",
-                            kind="refusal", confidence=verdict.confidence)
+            elsewhere = bool(passages) and all(p.provenance.language not in ("", self.frame.language) for p in passages)
+            answer = Answer(question=question, answer=refusal_text(verdict, self.frame, elsewhere), refused=True,
+                            answerer="refusal", kind="refusal", confidence=verdict.confidence)
         else:
             answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
             if verdict.kind == "closest" and not answer.refused:
-                answer = replace(answer, answer=f"{NOT_DIRECTLY}\n\n{answer.answer}", kind="closest")
-            answer = replace(answer, confidence=verdict.confidence)
+                answer = replace(answer, answer=f"{self.frame('not_directly')}\n\n{answer.answer}", kind="closest")
+            elif not answer.refused and answer.citations and all(c.provenance.language not in ("", self.frame.language)
+                                            for c in answer.citations):  # only the other language's guidance
+                answer = replace(answer, answer=f"{self.frame('other_language')}\n\n{answer.answer}")
+            answer = replace(answer, confidence=verdict.confidence,
+                             citations=with_editions(answer.citations, self.catalog().documents))
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
-        return replace(answer, question=question, standalone_question=standalone, retrieved=passages, timings_ms=timings)
+        return replace(answer, question=question, standalone_question=standalone, retrieved=passages, timings_ms=timings,
+                       language=self.frame.language)
 
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
         if answer.refused and not answer.answer:
-            verdict = Verdict(True, "The guidance does not cover this.", nearest_topics(passages))
-            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True, answerer=answer.answerer,
-                          kind="refusal")
+            verdict = Verdict(True, self.frame("not_covered"), nearest_topics(passages))
+            return Answer(question=answer.question, answer=refusal_text(verdict, self.frame), refused=True,
+                          answerer=answer.answerer, kind="refusal")
         if self.support is None or answer.refused:
             return answer
         by_number = {c.n: c for c in answer.citations}
@@ -120,8 +142,8 @@ class Assistant:
                          self.check.support_threshold)
         sentences, citations = renumber(checked, by_number)
         if not any(s.supported for s in checked):
-            verdict = Verdict(True, "The guidance does not answer this directly.", nearest_topics(passages))
-            return Answer(question=answer.question, answer=refusal_text(verdict), refused=True,
+            verdict = Verdict(True, self.frame("not_directly_reason"), nearest_topics(passages))
+            return Answer(question=answer.question, answer=refusal_text(verdict, self.frame), refused=True,
                           sentences=sentences, answerer=answer.answerer, kind="refusal")
         if all(s.supported for s in checked) and self.answerer.verbatim:
             text = answer.answer  # every quote held up: numbering and grouping stay as composed

@@ -23,6 +23,8 @@ class Provenance:
     publisher: str = ""
     url: str = ""
     license: str = ""
+    language: str = ""  # "en" or "cy" (corpus/language.py): the manifest's, else read from the text at ingest
+    pair: str = ""  # the id of the same document in the other language, where the manifest names one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,6 +151,7 @@ class DocumentEntry(_Provenanced):
     kind: str
     provenance: Provenance
     chunk_ids: list[str] = field(default_factory=list)
+    outline: list = field(default_factory=list)  # [section path, page it starts on] in order (paged documents)
 
     @property
     def collection(self) -> str:
@@ -299,6 +302,9 @@ class Citation(_Provenanced):
     quote: str = ""
     instructions: tuple[str, ...] = ()  # the passage's lines addressed to an AI assistant (a warning to show)
     pages: tuple[int, ...] = ()  # the pages the quote is on (PDFs); without a quote, the passage's
+    # the cited document in its other language (sources.toml `pair`): {doc_id, language, title, url, and the
+    # section in the quote's place and the page it starts on}; None without one (assistant/language.py)
+    other_language: dict | None = None
 
     @property
     def page_label(self) -> str:
@@ -347,6 +353,7 @@ class Answer:
     answerer: str = "extractive"
     kind: str = "answer"  # "answer"; "closest": not a direct answer, the closest passages quoted; "refusal"
     confidence: float | None = None  # the judge's probability that the best passage answers (None: no judge)
+    language: str = "en"  # the question's, which the answer's own words (its frame) are in
 
     def to_dict(self) -> dict:
         return {
@@ -354,6 +361,7 @@ class Answer:
             "answer": self.answer,
             "refused": self.refused,
             "kind": self.kind,
+            "language": self.language,
             "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [{k: v for k, v in p.to_dict().items() if k != "signals"} for p in self.retrieved],

@@ -115,6 +115,14 @@ class TrainingSettings:
 
 
 @dataclass(frozen=True)
+class LanguageSettings:
+    """Questions in Welsh (assistant/language.py): answered from the Welsh documents, in a Welsh frame."""
+
+    welsh: bool = True  # off: every question takes the English path (the judge), as before
+    welsh_coverage: float = 0.5  # Welsh passages answer when they hold this share of the question's words
+
+
+@dataclass(frozen=True)
 class ConversationSettings:
     """How a follow-up is made standalone (assistant/followup.py)."""
 
@@ -165,6 +173,7 @@ class Settings:
     judge: JudgeSettings = JudgeSettings()
     training: TrainingSettings = TrainingSettings()
     conversation: ConversationSettings = ConversationSettings()
+    languages: LanguageSettings = LanguageSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
 

@@ -16,6 +16,7 @@ HOLDOUT2 = Path(__file__).with_name("holdout2.jsonl")  # the same, later, refusa
 HOLDOUT3 = Path(__file__).with_name("holdout3.jsonl")
 HOLDOUT4 = Path(__file__).with_name("holdout4.jsonl")
 HOLDOUT5 = Path(__file__).with_name("holdout5.jsonl")  # written for the judge, before it was trained
+WELSH = Path(__file__).with_name("welsh.jsonl")  # Welsh questions, their English twins, Welsh refusals
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific", "presupposition",
        "absent_fact", "other_language", "task")
 
@@ -37,11 +38,14 @@ class Case:
     reference_answer: str = ""
     why: str = ""
     history: list[dict] = field(default_factory=list)
+    language: str = "en"  # the question's: "en" or "cy" (evals/welsh.jsonl)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         if not data["history"]:
             data.pop("history")
+        if self.language == "en":
+            data.pop("language")
         if self.answerable:
             data.pop("why")
         return data

@@ -22,6 +22,18 @@ def table(runs: list[EvalRun]) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def groups_table(run: EvalRun) -> str:
+    """One configuration's metrics per group of cases (question and evidence language), or "" with one group."""
+    if not run.groups:
+        return ""
+    names = list(run.groups)
+    head = "| metric | " + " | ".join(f"{n} ({run.groups[n]['cases']})" for n in names) + " |"
+    rule = "| --- | " + " | ".join("---:" for _ in names) + " |"
+    shown = [m for m in SHOWN if "ms" not in m] + ["closest_rate_answerable"]
+    rows = [f"| {m} | " + " | ".join(f"{run.groups[n][m]:.3f}" for n in names) + " |" for m in shown]
+    return "\n".join([head, rule, *rows])
+
+
 def save_runs(runs: list[EvalRun], folder: Path) -> list[Path]:
     """Keep each run as JSON named by date and configuration, so runs can be compared over time."""
     folder.mkdir(parents=True, exist_ok=True)

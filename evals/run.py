@@ -41,6 +41,7 @@ class CaseResult:
     citations: list[str] = field(default_factory=list)
     cited_pages: list[dict] = field(default_factory=list)  # {n, doc_id, page, pages, quote} of paged citations
     kind: str = "answer"  # "answer", "closest" (said not to be a direct answer) or "refusal"
+    group: str = ""  # the question's language and its evidence's, "cy->cy", "en->en", "cy->en"; "cy refusal"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +59,7 @@ class EvalRun:
     metrics: dict
     results: list[CaseResult]
     pages: dict = field(default_factory=dict)  # the cited PDF pages checked against their quotes (evals/pages.py)
+    groups: dict = field(default_factory=dict)  # metrics per `CaseResult.group`, where a set has more than one
 
     def summary(self) -> dict:
         """Everything but the per-case results."""
@@ -92,7 +94,8 @@ def score_case(case: Case, assistant, judge, threshold: float = CheckSettings.su
     )
     if not case.answerable:
         return result
-    ranked = assistant.searcher.search(answer.standalone_question or case.question, 10)  # any Searcher
+    searcher = (assistant.route(case.question) if hasattr(assistant, "route") else assistant).searcher
+    ranked = searcher.search(answer.standalone_question or case.question, 10)  # any Searcher, the question's language's
     relevant = [_relevant(case, p.text, p.doc_id) for p in ranked]
     result.hit_rank = first_hit_rank(relevant)
     result.ndcg10 = round(ndcg_at(relevant, 10, len(set(case.evidence))), 4)
@@ -164,6 +167,13 @@ def run(config: str, cases: list[Case], assistant, judge, version: str = "",
 
     results = [score_case(case, assistant, judge, threshold) for case in cases]
     catalog = assistant.catalog()
+    for case, result in zip(cases, results):
+        result.group = group(case, catalog.documents)
+    groups = {}
+    if len({r.group for r in results}) > 1:
+        for name in sorted({r.group for r in results}):
+            groups[name] = {"cases": sum(r.group == name for r in results),
+                            **summarise([r for r in results if r.group == name])}
     return EvalRun(
         config=config,
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -173,5 +183,15 @@ def run(config: str, cases: list[Case], assistant, judge, version: str = "",
         metrics=summarise(results),
         results=results,
         pages=check_pages(results, catalog.documents),
+        groups=groups,
     )
+
+
+def group(case: Case, documents: dict) -> str:
+    """The case's question language and its evidence's ("cy->en": a Welsh question the English guidance
+    answers), or "<language> refusal"; a document not in the index counts as English."""
+    if not case.answerable:
+        return f"{case.language} refusal"
+    found = sorted({documents[d].provenance.language or "en" if d in documents else "en" for d in case.evidence_docs})
+    return f"{case.language}->{'+'.join(found)}"
 

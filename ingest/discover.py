@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from corpus.manifest import MANIFEST_NAME, ManifestError, load_manifest
+from corpus.manifest import MANIFEST_NAME, MANIFEST_PATH, ManifestError, load_manifest
 from corpus.records import Source
 from ingest.readers import SUPPORTED
 
@@ -32,7 +34,10 @@ def discover(paths: list[Path], collection: str | None = None,
     """Return the files under `paths` and {path: reason} for files and folders passed over.
 
     A folder with a `sources.toml` names its documents by the manifest's ids;
-    other files are named `<folder name>/<relative path>`. Hidden files and
+    a file given on its own that the project's manifest (corpus/sources.toml)
+    lists, by its checksum, takes that entry (the Welsh edition of a toolkit
+    kept outside the mirror is still its pair); other files are named
+    `<folder name>/<relative path>`. Hidden files and
     folders are ignored. A document's collection is `collection` if given,
     else its manifest entry's, else the one its folder's documents had when
     ingested before (`known`: root -> that collection, "" if they had
@@ -50,7 +55,10 @@ def discover(paths: list[Path], collection: str | None = None,
             raise InputError(f"no such file or folder: {given}")
         root = path.resolve()
         if root.is_file():
-            found.append(Candidate(root, root.name, str(root), None, collection or known.get(str(root)) or root.parent.name))
+            source = _listed(root)
+            found.append(Candidate(root, source.id if source else root.name, str(root), source,
+                                   collection or known.get(str(root)) or (source.provenance.collection if source else "")
+                                   or root.parent.name))
             continue
         try:
             with os.scandir(root):
@@ -83,6 +91,26 @@ def discover(paths: list[Path], collection: str | None = None,
         if count == 0 and str(root) not in known and not any(str(root) in k for k in skipped):
             raise InputError(f"no documents in {given} (looked for {', '.join(sorted(SUPPORTED))})")
     return found, skipped
+
+
+def _listed(file: Path) -> Source | None:
+    """The project manifest's entry for a file with the same bytes, if it lists one."""
+    try:
+        listed = _project_sources()
+        if not listed or file.stat().st_size > 200_000_000:
+            return None
+        return listed.get(hashlib.sha256(file.read_bytes()).hexdigest())
+    except OSError:
+        return None  # reading it fails later, with the reason
+
+
+@lru_cache(maxsize=1)
+def _project_sources() -> dict[str, Source]:
+    """The project's manifest by checksum ({} when it cannot be read)."""
+    try:
+        return {s.sha256: s for s in load_manifest(MANIFEST_PATH).values() if s.sha256}
+    except ManifestError:
+        return {}
 
 
 def _files(root: Path, skipped: dict[str, str]) -> list[Path]:

@@ -65,7 +65,7 @@ def plan(paths: list[Path], previous: dict[str, DocumentEntry], chunker: Chunker
         try:
             sha = file_sha256(cand.path)
             if (before and not reread and before.sha256 == sha and before.path == str(cand.path)
-                    and before.collection == cand.collection):
+                    and before.collection == cand.collection and before.provenance.language):  # read before languages were
                 documents[cand.doc_id] = before
                 read += 1
                 continue
@@ -86,13 +86,23 @@ def plan(paths: list[Path], previous: dict[str, DocumentEntry], chunker: Chunker
         (changed if before else added).append(cand.doc_id)
         documents[cand.doc_id] = DocumentEntry(
             doc_id=doc.doc_id, path=str(cand.path), root=cand.root, sha256=sha, kind=doc.kind,
-            provenance=doc.provenance, chunk_ids=[c.chunk_id for c in chunks],
+            provenance=doc.provenance, chunk_ids=[c.chunk_id for c in chunks], outline=outline(chunks),
         )
     return Changes(
         documents=documents, fresh=fresh, chunker=chunker.signature(), added=added, changed=changed,
         removed=sorted(set(previous) - set(documents)), skipped=skipped,
         timings={"parse_s": round(time.perf_counter() - t, 3)}, read=read, flagged=flagged,
     )
+
+
+def outline(chunks: list[Chunk]) -> list[list]:
+    """[section path, the page it starts on] for each section of a paged document, in order ([] if not paged):
+    how a citation finds the same place in the document's other-language edition."""
+    out: dict[str, int] = {}
+    for c in chunks:
+        if c.page is not None:
+            out.setdefault(c.section, c.page)
+    return [[section, page] for section, page in out.items()]
 
 
 def _split(doc: Document, cand: Candidate, chunker: Chunker) -> tuple[list[Chunk], list[str]]:

@@ -6,14 +6,14 @@ import json
 import random
 
 import pytest
-from conftest import MIRROR
+from conftest import EXTRA, MIRROR
 
 from assistant.factory import build_assistant
 from assistant.service import Assistant
 from corpus.settings import Settings
 from corpus.manifest import load_manifest
 from corpus.text import normalise
-from evals.cases import DEV, GOLD, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, contains_evidence, load_cases
+from evals.cases import DEV, GOLD, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, WELSH, contains_evidence, load_cases
 from evals.report import gate, table
 from evals.run import run
 from ingest.readers import read_document
@@ -25,11 +25,13 @@ def doc_texts():
     for path in load_manifest(MIRROR / "sources.toml"):
         raw = (MIRROR / path).read_text(encoding="utf-8") if not path.endswith(".pdf") else ""
         texts[path] = normalise(raw + "\n" + read_document(MIRROR / path, path).text)
+    welsh = "connected-by-data/toolkit-worker-voice-procurement-wales-cy.pdf"  # kept in corpus-extra/
+    texts[welsh] = normalise(read_document(EXTRA / "toolkit-worker-voice-procurement-wales-cy.pdf", welsh).text)
     return texts
 
 
-@pytest.mark.parametrize("gold_set", [GOLD, DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5],
-                         ids=["gold", "dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"])
+@pytest.mark.parametrize("gold_set", [GOLD, DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, WELSH],
+                         ids=["gold", "dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "welsh"])
 def test_every_evidence_snippet_occurs_in_its_document(gold_set, doc_texts):
     for case in load_cases(gold_set):
         for snippet, doc in zip(case.evidence, case.evidence_docs):
@@ -47,7 +49,7 @@ def test_gold_set_covers_the_corpus_and_the_kinds_of_question():
     chapters = {p for p in load_manifest(MIRROR / "sources.toml") if p != "ocp-buying-ai/00-toc.md"}
     assert chapters <= covered
     assert sum(1 for c in cases if len(set(c.evidence_docs)) >= 2) >= 5
-    others = [c for path in (DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) for c in load_cases(path)]
+    others = [c for path in (DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, WELSH) for c in load_cases(path)]
     assert len({c.id for c in cases + others}) == len(cases) + len(others)
 
 

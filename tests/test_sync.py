@@ -5,18 +5,32 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
-from conftest import MIRROR
+from conftest import EXTRA, MIRROR
 
 from corpus.manifest import MANIFEST_PATH, load_manifest
 from corpus.sync import sync
 
 
+WELSH = "connected-by-data/toolkit-worker-voice-procurement-wales-cy.pdf"  # the mirror keeps it in corpus-extra/
+
+
+def published(path: str):
+    """Where the shared folder keeps a file the project's manifest lists."""
+    return EXTRA / Path(path).name if path == WELSH else MIRROR / path
+
+
 @pytest.fixture
-def http_mirror():
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MIRROR))
+def http_mirror(tmp_path):
+    """The publishers' files on a loopback server: the mirror, and the Welsh edition where the manifest puts it."""
+    site = tmp_path / "site"
+    shutil.copytree(MIRROR, site)
+    shutil.copyfile(published(WELSH), site / WELSH)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -41,11 +55,11 @@ def local_manifest(tmp_path, base_url: str, tamper: str | None = None):
 def test_project_manifest_describes_every_mirror_file():
     manifest = load_manifest()
     mirror = load_manifest(MIRROR / "sources.toml")
-    assert set(manifest) == set(mirror)
+    assert set(manifest) == set(mirror) | {WELSH}
     for path, source in manifest.items():
         assert source.id == path and source.title and source.provenance.url and source.provenance.license
         assert source.download.startswith("https://raw.githubusercontent.com/")
-        assert source.sha256 == hashlib.sha256((MIRROR / path).read_bytes()).hexdigest()
+        assert source.sha256 == hashlib.sha256(published(path).read_bytes()).hexdigest()
 
 
 def test_sync_downloads_every_document_and_is_idempotent(tmp_path, http_mirror):
@@ -54,7 +68,7 @@ def test_sync_downloads_every_document_and_is_idempotent(tmp_path, http_mirror):
     report = sync(dest, manifest=manifest)
     assert report.failed == {} and len(report.fetched) == len(load_manifest())
     for path in report.fetched:
-        assert (dest / path).read_bytes() == (MIRROR / path).read_bytes()
+        assert (dest / path).read_bytes() == published(path).read_bytes()
     assert (dest / "sources.toml").exists()
     again = sync(dest, manifest=manifest)
     assert again.fetched == [] and len(again.unchanged) == len(load_manifest())

@@ -72,7 +72,7 @@ def configurations(settings: Settings, names: list[str], corpus: Path | None = N
 
 def evaluate(args, settings: Settings) -> int:
     from evals.cases import GOLD, load_cases
-    from evals.report import THRESHOLDS, gate, save_runs, table, write_report
+    from evals.report import THRESHOLDS, gate, groups_table, save_runs, table, write_report
     from evals.run import corpus_version, run
 
     cases = load_cases(args.gold_set or GOLD)
@@ -107,6 +107,8 @@ def evaluate(args, settings: Settings) -> int:
     else:
         print(f"{first.cases} cases ({first.unanswerable} to refuse), corpus {first.corpus_version}\n")
         print(table(runs))
+        if first.groups:
+            print(f"\n{first.config}, by question and evidence language:\n\n{groups_table(first)}")
         for r in runs:
             if r.pages.get("checked"):
                 print(f"{r.config}: {r.pages['hold_quote']} of {r.pages['checked']} cited PDF pages hold their quote")

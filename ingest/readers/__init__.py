@@ -1,5 +1,6 @@
 """Reads one file (Markdown, PDF, DOCX, HTML, TXT, CSV) into a cleaned `Document`: one module per format.
 
+A document's language is its `sources.toml` entry's, else the one its text is in (corpus/language.py).
 A document's title is its `sources.toml` entry's, else an explicit one (front matter, an HTML <title>, a
 text file's first line), else its first heading, else its metadata title where that reads as a title
 (not "Buying AI guidance #public #webversion", not a .docx file name), else its file name.
@@ -12,6 +13,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from corpus.language import detect
 from corpus.records import Document, Provenance, Source
 from ingest.readers.base import Read, UnreadableFile, first_heading, reads_as_title
 from ingest.readers.csvfile import read_csv
@@ -56,7 +58,7 @@ def read_document(path: Path, doc_id: str, source: Source | None = None) -> Docu
     return Document(
         doc_id=doc_id,
         text=read.text,
-        provenance=replace(provenance, title=title),
+        provenance=replace(provenance, title=title, language=provenance.language or detect(read.text)),
         path=str(path),
         kind=kind,
         sha256=hashlib.sha256(data).hexdigest(),
