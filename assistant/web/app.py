@@ -17,6 +17,7 @@ from assistant.service import Assistant, QuestionError
 from assistant.web import openai_api, presenter
 from assistant.web.api import BadRequest, parse_ask, read_json
 from assistant.web.chat import ASSETS, CSS, FONT, HEAD, build_ui
+from assistant.web.texts import LANGUAGES, choose, texts
 from corpus.settings import ServerSettings
 from index.search import UnknownScope
 from index.store import StoreError
@@ -102,11 +103,14 @@ def build_app(assistant: Assistant, server: ServerSettings = ServerSettings(), f
             return JSONResponse({"error": str(exc)}, status_code=404)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
-    presenter_page = presenter.page(slides, deck_name)  # prepared once: presenting never calls the model
+    # prepared once per language: presenting never calls the model
+    presenter_pages = {lang: presenter.page(slides, deck_name, texts(lang)) for lang in LANGUAGES}
 
     @app.get("/present", response_class=HTMLResponse, dependencies=[login])
-    def present():
-        return HTMLResponse(presenter_page)
+    def present(request: Request, lang: str | None = None):
+        """The presenter view in the language asked for (?lang=cy), else the browser's."""
+        return HTMLResponse(presenter_pages[choose(lang, request.headers.get("accept-language"))],
+                            headers={"Vary": "Accept-Language"})
 
     fonts = {p.name: p for p in (ASSETS / "fonts").glob("*.woff")}
 

@@ -3,7 +3,8 @@
 // - [n] in an answer opens its card: shown (its <details> opened), scrolled to within the sources pane,
 //   its passage scrolled to the first highlight, focused and outlined;
 // - the sources pane follows the answer being read as the conversation scrolls;
-// - each message's screen-reader label is its text, each [n] read as "[source n]", not Markdown link syntax.
+// - each message's screen-reader label is its text, each [n] read as "[source n]", not Markdown link syntax, in the
+//   page's language (window.procureAiTexts, set by chat.py; window.procureAiLang, set when the page's language is).
 (() => {
   const scrollable = (el) => el && el.scrollHeight > el.clientHeight + 1 && getComputedStyle(el).overflowY !== 'visible';
 
@@ -81,12 +82,14 @@
     requestAnimationFrame(() => { pending = false; follow(); });
   }, true);
 
+  const say = (key) => ((window.procureAiTexts || {})[window.procureAiLang || 'en'] || {})[key] || '';
   const label = (bubble) => {
     const content = (bubble.querySelector('.message-content') || bubble).cloneNode(true);
-    content.querySelectorAll("a[href^='#citation-']").forEach((a) => a.replaceWith(`[source ${a.textContent.replace(/[^0-9]/g, '')}]`));
+    content.querySelectorAll("a[href^='#citation-']").forEach(
+      (a) => a.replaceWith(say('sr_source').replace('{n}', a.textContent.replace(/[^0-9]/g, ''))));
     content.querySelectorAll('button, svg').forEach((x) => x.remove());
     const text = content.textContent.replace(/\s+/g, ' ').trim();
-    const wanted = (bubble.dataset.testid === 'bot' ? 'Answer: ' : 'Question: ') + text;
+    const wanted = say(bubble.dataset.testid === 'bot' ? 'sr_answer' : 'sr_question') + text;
     if (bubble.getAttribute('aria-label') !== wanted) bubble.setAttribute('aria-label', wanted);
   };
 
