@@ -153,7 +153,7 @@ def test_the_presenter_view_in_welsh(welsh_server, browser):
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Nesaf →").click()
     assert page.locator("#slide-2 .answer").inner_text().startswith("From Toolkit")  # an English question: English
-    page.get_by_role("link", name="Use this service in English").click()
+    page.get_by_role("link", name="English", exact=True).click()
     page.get_by_role("button", name="Next →").wait_for(timeout=10_000)
     assert page.evaluate("document.documentElement.lang") == "en"
     context.close()

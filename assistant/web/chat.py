@@ -168,7 +168,6 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
             switch = gr.Button(t("switch"), scale=0, size="sm", min_width=90, elem_id="language-switch",
                                elem_classes="tool")
         state = gr.State([])
-        lang = gr.Textbox("en", visible="hidden", label="Language", elem_id="page-language")  # the page's scripts read it
         with gr.Row(elem_id="toolbar"):
             collection = gr.Dropdown(collection_choices(live_documents()), value=ALL_GUIDANCE, label=t("search_in"), scale=1)
             document = gr.Dropdown(document_choices(live_documents(), ALL_GUIDANCE), value=ALL_DOCUMENTS,
@@ -197,6 +196,7 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
             with gr.Column(scale=2, elem_id="sources-pane"):
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
         markdown = gr.Textbox(visible="hidden", label="Conversation as Markdown", elem_id="conversation-markdown")
+        lang = gr.Textbox("en", visible="hidden", label="Language", elem_id="page-language")  # the page's scripts read it
         localised = [title, switch, collection, document, new, download, copy, chatbot, question, ask, try_label,
                      *example_buttons, comment, sources, lang]
         demo.load(on_load, [collection, state], localised, queue=False,

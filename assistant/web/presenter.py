@@ -127,7 +127,7 @@ def page(slides: list[Slide] | None, deck_name: str = "", t: Texts = EN) -> str:
     how to start with one. Both have the language switch."""
     other = t("switch_lang")
     switch = (f'<a class="language-switch" href="?lang={other}" lang="{other}" hreflang="{other}" '
-              f'aria-label="{html.escape(t("switch_label"), quote=True)}">{t("presenter_switch")}</a>')
+              f'title="{html.escape(t("switch_label"), quote=True)}">{t("presenter_switch")}</a>')
     script = {"position": t("position"), "start": t("start")}
     if not slides:
         body = (f'<main><p class="switch-row">{switch}</p><section class="slide check"><h1>{t("no_deck_title")}</h1>'
