@@ -55,9 +55,12 @@ def build_judge(settings: Settings):
     """The trained judge the repository ships (assistant/judge/model/), or None when `judge.enabled` is off."""
     if not settings.judge.enabled:
         return None
-    from assistant.judge.model import Judge
+    from assistant.judge.model import Judge, JudgeUnavailable
 
-    return Judge(settings=settings.judge)
+    judge = Judge(settings=settings.judge)
+    if judge.answerability is None:
+        raise JudgeUnavailable(f"the judge in {judge.folder} has no answerability model: run `procure-ai train`")
+    return judge
 
 
 def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None, judge=None,
@@ -93,7 +96,8 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
         searcher,
         answerer,
         policy=RefusalPolicy(settings.refusals, settings.judge if judge is not None else None,
-                             known=_from_keyword(index, "knows", True)),
+                             known=_from_keyword(index, "knows", True),
+                             answerability=judge.answerability if judge is not None else None),
         support=support,
         answers=settings.answers,
         check=settings.check,

@@ -1,11 +1,14 @@
 """Decides whether the guidance answers a question, and says so plainly when it does not.
 
 The trained judge (assistant/judge/) has read the question with the best
-units of the retrieved passages (assistant/judge/rerank.py); its best
-probability is the verdict: at or above `answer` the question is answered;
-from `closest` up to there the answer says the guidance does not answer it
-directly and quotes the closest it says; below, the assistant refuses and
-names the nearest topics. Questions that are instructions to the assistant,
+units of the retrieved passages (assistant/judge/rerank.py); the
+answerability model (assistant/judge/answerable.py) reads its verdict with
+what the search found and gives one probability that the guidance answers
+the question: at or above `answer` the question is answered; from `closest`
+up to there the answer says the guidance does not answer it directly and
+quotes the closest it says; below, the assistant refuses and names the
+nearest topics. The cut-offs are those training picked on questions it never
+fitted on, unless the settings name others. Questions that are instructions to the assistant,
 writing tasks, product picks, prices and dates the guidance never gives all
 come out the same way: no unit answers them. An instruction wrapped round a
 real question is not obeyed, and the question in it is answered.
@@ -24,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.frame import Frame, frame as frame_for
+from assistant.judge.answerable import features
 from corpus.records import Passage
 from corpus.settings import JudgeSettings, RefusalSettings
 from corpus.text import tokenize
@@ -43,7 +47,7 @@ class Verdict:
     """Whether to refuse, why (one line), the nearest topics the guidance does cover, and how sure.
 
     `kind` is "answer", "closest" (answered with the closest passages, said to be not a direct answer) or
-    "refusal"; `confidence` the judge's best probability (None without a judge)."""
+    "refusal"; `confidence` the probability that the guidance answers the question (None without a judge)."""
 
     refuse: bool
     reason: str = ""
@@ -66,12 +70,14 @@ def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_top
 
 class RefusalPolicy:
     """Reads the judge's verdict from the passages' signals; `known` says whether a stemmed word occurs in the
-    indexed guidance at all; `frame` is the language its reasons are given in (assistant/frame.py)."""
+    indexed guidance at all; `frame` is the language its reasons are given in (assistant/frame.py);
+    `answerability` the judge's answerability model (None: no judge)."""
 
     def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None,
-                 frame: Frame | None = None):
+                 frame: Frame | None = None, answerability=None):
         self.settings = settings
-        self.judge = judge  # the judge's thresholds; None: no judge
+        self.judge = judge  # the judge's settings; None: no judge
+        self.answerability = answerability
         self.known = known or (lambda term: True)
         self.frame = frame or frame_for()
 
@@ -82,18 +88,21 @@ class RefusalPolicy:
         missing = self.missing_name(question, passages)
         if missing:
             return Verdict(True, missing, nearest, "refusal")
-        judged = [p.signals["judge"] for p in passages if "judge" in p.signals]
-        if self.judge is None or not judged:
+        judged = any("judge" in p.signals for p in passages)
+        if self.judge is None or self.answerability is None or not judged:
             similarities = [p.similarity for p in passages if p.similarity is not None]
             if similarities and max(similarities) < self.settings.min_similarity:  # keyword-only search has none
                 return Verdict(True, self.frame("not_covered"), nearest, "refusal")
             return Verdict(False, "", nearest)
-        best = max(judged)
-        if best >= self.judge.answer:
-            return Verdict(False, "", nearest, "answer", round(best, 4))
-        if best >= self.judge.closest:
-            return Verdict(False, self.frame("not_directly"), nearest, "closest", round(best, 4))
-        return Verdict(True, self.frame("not_covered"), nearest, "refusal", round(best, 4))
+        score = round(float(self.answerability.probability(features(question, passages))), 4)
+        picked = self.answerability.card.get("thresholds", {})
+        answer = self.judge.answer if self.judge.answer is not None else picked["answer"]
+        closest = self.judge.closest if self.judge.closest is not None else picked["closest"]
+        if score >= answer:
+            return Verdict(False, "", nearest, "answer", score)
+        if score >= closest:
+            return Verdict(False, self.frame("not_directly"), nearest, "closest", score)
+        return Verdict(True, self.frame("not_covered"), nearest, "refusal", score)
 
     def missing_name(self, question: str, passages: list[Passage]) -> str:
         """Why the question turns on a name the guidance does not use ("" when it uses every one)."""

@@ -93,8 +93,11 @@ class JudgeSettings:
     units: int = 16  # units (sentences, lists) it reads, the best by the cheap scores first
     max_tokens: int = 128  # word pieces of question and unit together
     rerank_weight: float = 1.0  # the best unit's logit against the passage's fused retrieval z-score
-    answer: float = 0.5  # a best unit this probable answers the question
-    closest: float = 0.2  # below `answer`, down to this: "does not answer directly; the closest it says is"
+    # answerability (assistant/judge/answerable.py) at or above `answer`: answered; from `closest` up to it:
+    # "does not answer directly; the closest it says is"; below: refused. None: the cut-offs `procure-ai train`
+    # picked on its validation questions, in the model's answerable.json
+    answer: float | None = None
+    closest: float | None = None
     pick: float = 0.5  # a unit below this share of the best unit's probability is not quoted
 
 
@@ -112,6 +115,10 @@ class TrainingSettings:
     negatives: int = 8  # units that do not answer, per question
     passages: int = 8  # retrieved per question to find them in
     validation: float = 0.1  # share of questions kept apart to pick thresholds and report on
+    false_refusals: float = 0.03  # the `closest` cut-off refuses at most this share of answerable validation questions
+    unanswerable_answered: float = 0.25  # the `answer` cut-off answers at most this share of unanswerable ones
+    answerability_hidden: int = 16  # units in the answerability model's one hidden layer
+    answerability_alpha: float = 0.01  # its L2 penalty
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,7 @@ class ConversationSettings:
     """How a follow-up is made standalone (assistant/followup.py)."""
 
     followup: float = 0.5  # a chat question the judge finds this likely to need the one before it is read with it
-    short_question_words: int = 8  # without a judge: a shorter follow-up leans on the question before it
+    short_question_words: int = 8  # a shorter follow-up leans on the question before it
 
 
 @dataclass(frozen=True)

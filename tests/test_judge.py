@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write_corpus
 
+from assistant.judge.answerable import FEATURES, Answerability
 from assistant.judge.model import MODEL_DIR, Judge
 from assistant.judge.pairs import data_hash
 from assistant.refusal import NOT_COVERED, NOT_DIRECTLY, RefusalPolicy
@@ -61,11 +62,35 @@ def passage(judged: float | None, text: str = "The contract should state that th
     ("Under the National Audit Act 1983, who owns our data?", 0.9, True, "refusal", "does not cover the National Audit Act 1983"),
     ("What does the 'Algorithmic Trust Seal' require of us?", 0.9, True, "refusal", "does not mention “Algorithmic Trust Seal”"),
 ])
-def test_the_verdict_follows_the_judge_and_names_it_never_saw(question, best, refuse, kind, reason):
-    settings = JudgeSettings(answer=0.5, closest=0.2)
-    verdict = RefusalPolicy(judge=settings, known=lambda term: term not in {"algorithm", "trust", "seal"}).check(
-        question, [passage(best)])
+def test_the_verdict_follows_answerability_and_names_it_never_saw(question, best, refuse, kind, reason):
+    # a model that reads the judge's best unit alone, with the training's cut-offs: the policy's bands
+    alone = [1.0 if name == "best" else 0.0 for name in FEATURES]
+    model = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [[[v] for v in alone]], [[0.0]],
+                          {"thresholds": {"answer": 0.5, "closest": 0.2}})
+    verdict = RefusalPolicy(judge=JudgeSettings(), known=lambda term: term not in {"algorithm", "trust", "seal"},
+                            answerability=model).check(question, [passage(best)])
     assert (verdict.refuse, verdict.kind) == (refuse, kind) and reason in verdict.reason
+    if "does not" not in reason:  # the bands, not a name the guidance never uses
+        assert verdict.confidence == pytest.approx(best, abs=1e-3)
+
+
+def test_settings_override_the_cut_offs_training_picked():
+    alone = [1.0 if name == "best" else 0.0 for name in FEATURES]
+    model = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [[[v] for v in alone]], [[0.0]],
+                          {"thresholds": {"answer": 0.5, "closest": 0.2}})
+    strict = RefusalPolicy(judge=JudgeSettings(answer=0.95, closest=0.8), answerability=model)
+    assert strict.check("Who owns our data?", [passage(0.9)]).kind == "closest"
+    assert strict.check("Who owns our data?", [passage(0.5)]).kind == "refusal"
+
+
+def test_shipped_answerability_separates_the_validation_questions():
+    """The shipped model's card: fitted on training questions, its cut-offs picked on validation questions it
+    never saw, and what they do there."""
+    model = Judge().answerability
+    assert model is not None and model.card["picked_on"] == "validation"
+    figures = model.card["validation"]
+    assert figures["auc"] > figures["judge_best_unit_auc"]  # the features add to the judge's best unit alone
+    assert figures["false_refusals"] <= 0.05 and figures["refusals"] >= REFUSED_AT_LEAST
 
 
 def test_without_a_judge_a_distant_question_is_refused_on_similarity():

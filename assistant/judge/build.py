@@ -4,8 +4,9 @@ The corpus is ingested into a fresh data dir (the same chunker and model as an
 ingest), each written question is asked of it to find the units the judge
 will be shown (assistant/judge/pairs.py), the model is trained and exported
 (assistant/judge/train.py), and the exported int8 model is scored again on the
-validation questions, which pick the thresholds in `JudgeSettings` and were
-never trained on. The card records the data's hash, the settings, the
+validation questions, which were never trained on. The answerability model
+is then fitted on the training questions' searches with the new judge and
+its cut-offs picked on the validation questions (assistant/judge/fit.py). The card records the data's hash, the settings, the
 figures and how long it took.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.judge.fit import fit
 from assistant.judge.model import Judge
 from assistant.judge.pairs import Pair, build, data_hash
 from assistant.judge.train import figures, train
@@ -44,6 +46,10 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
     base = Path(bundled_model_path())
     card = train(train_pairs, valid_pairs, base, out, settings.training, settings.judge, log)
     judge = Judge(out, settings.judge)
+    log("fitting the answerability model")
+    work = replace(factory.offline(settings), data_dir=work_dir / "index")
+    answerability = fit(settings, data, factory.build_assistant(work, index=factory.build_index(work), judge=judge), log)
+    answerability.save(out)
     probs = np.concatenate([judge.answers(p.a, [p.b]) if p.task == "answers" else [judge.needs_history(p.a[len("follow-up: "):], p.b)]
                             for p in valid_pairs]) if valid_pairs else np.zeros(0)
     card.update({
@@ -51,7 +57,8 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
         "data_sha256": data_hash(data),
         "pairs_s": round(pairs_s, 1),
         "validation_int8": figures(valid_pairs, probs),
-        "thresholds": thresholds(valid_pairs, probs),
+        "best_unit_cuts": thresholds(valid_pairs, probs),
+        "answerability": answerability.card,
         "counts": _counts(train_pairs, valid_pairs),
         "total_s": round(time.perf_counter() - started, 1),
     })

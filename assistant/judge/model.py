@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.judge.answerable import Answerability
 from corpus.settings import JudgeSettings
 
 MODEL_DIR = Path(__file__).with_name("model")  # judge.onnx, tokenizer.json, card.json (the shipped judge)
@@ -69,6 +70,7 @@ class Judge:
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
             raise JudgeUnavailable(f"cannot load the judge from {path}: {str(exc).splitlines()[0][:200]}") from None
         self.tok = tokenizer(self.folder, settings.max_tokens)
+        self.answerability = Answerability.load(self.folder)  # None: trained before it; no verdicts without it
         self.card = json.loads((self.folder / "card.json").read_text(encoding="utf-8")) \
             if (self.folder / "card.json").exists() else {}
         self._cache: OrderedDict[tuple[int, str, str], float] = OrderedDict()

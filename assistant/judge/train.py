@@ -59,7 +59,7 @@ def _batches(pairs: list[Pair], tok, size: int, rng: random.Random) -> list[list
     return batches
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve: the chance a random positive outscores a random negative (ties half)."""
     pos, neg = scores[labels == 1], scores[labels == 0]
     if not len(pos) or not len(neg):
@@ -92,7 +92,7 @@ def figures(pairs: list[Pair], probs: np.ndarray) -> dict:
     out = {}
     for task in TASKS:
         mine = np.array([p.task == task for p in pairs], dtype=bool)
-        out[f"{task}_pair_auc"] = round(_auc(labels[mine], probs[mine]), 4)
+        out[f"{task}_pair_auc"] = round(auc(labels[mine], probs[mine]), 4)
     best: dict[str, tuple[int, float]] = {}
     for p, prob in zip(pairs, probs):
         if p.task == "answers":
@@ -100,7 +100,7 @@ def figures(pairs: list[Pair], probs: np.ndarray) -> dict:
             best[p.qid] = (max(answered, p.label), max(top, float(prob)))
     qlabels = np.array([a for a, _ in best.values()], dtype=np.int64)
     qbest = np.array([b for _, b in best.values()], dtype=np.float64)
-    out["answerability_auc"] = round(_auc(qlabels, qbest), 4)
+    out["answerability_auc"] = round(auc(qlabels, qbest), 4)
     out["questions"] = {"answerable": int(qlabels.sum()), "unanswerable": int((1 - qlabels).sum())}
     return out
 

@@ -1,0 +1,106 @@
+"""Whether the guidance answers a question at all: one probability per question, from the judge and the search.
+
+The judge (assistant/judge/model.py) says how well each unit answers; its best
+unit alone tells answerable from unanswerable questions only so well, because
+an out-of-scope question ("the Irish tender threshold") can still find a unit
+that shares its words. This small model reads the judge's verdict
+together with what the search and the vocabulary say about the question:
+
+- `best`, `second`: the logits of the best and second-best units judged;
+- `strong`: the share of judged units the judge thinks likely (>= 0.5);
+- `similarity`: the best passage's cosine similarity with the question;
+- `covered`: the share of its words the first passage holds;
+- `length`: how many content words it has (log).
+
+The share of the question's words the guidance never uses would add a
+little on the shipped corpus, but it depends on the corpus's size: over a
+handful of a user's own documents nearly every word is unknown, so it is left
+out. It is fitted by `procure-ai train` on the training questions and its
+thresholds picked on the validation questions (assistant/judge/build.py);
+weights and scaling are stored as JSON beside the judge, nothing pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from corpus.records import Passage
+from corpus.text import tokenize
+
+FEATURES = ("best", "second", "strong", "similarity", "covered", "length")
+FILE = "answerable.json"
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def features(question: str, passages: list[Passage]) -> np.ndarray:
+    """The question's feature vector (FEATURES, in order) from the judged passages of its search."""
+    probs = sorted((float(v) for p in passages for v in (p.signals.get("units") or {}).values()), reverse=True)
+    best = max([float(p.signals.get("judge", 0.0)) for p in passages] + probs[:1] or [0.0])
+    second = probs[1] if len(probs) > 1 else 0.0
+    strong = sum(1 for v in probs if v >= 0.5) / len(probs) if probs else 0.0
+    similarity = max((p.similarity for p in passages if p.similarity is not None), default=0.0)
+    terms = set(tokenize(question))
+    covered = len(terms & set(tokenize(passages[0].text))) / len(terms) if terms and passages else 0.0
+    return np.array([_logit(best), _logit(second), strong, similarity, covered, math.log1p(len(terms))])
+
+
+class Answerability:
+    """The fitted model: `probability(features)` is how likely the guidance answers the question.
+
+    A small neural network (scikit-learn's MLPClassifier: one ReLU layer, a logistic output) on
+    standardised features; its weights are plain lists, so it runs in numpy without scikit-learn."""
+
+    def __init__(self, mean, scale, weights, biases, card: dict | None = None):
+        self.mean, self.scale = np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+        self.weights = [np.asarray(w, dtype=np.float64) for w in weights]
+        self.biases = [np.asarray(b, dtype=np.float64) for b in biases]
+        self.card = card or {}
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, seed: int, hidden: int = 16, alpha: float = 0.01) -> "Answerability":
+        from sklearn.neural_network import MLPClassifier
+
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1.0
+        model = MLPClassifier((hidden,), alpha=alpha, max_iter=2000, random_state=seed)
+        model.fit((x - mean) / scale, y)
+        return cls(mean, scale, model.coefs_, model.intercepts_)
+
+    def probability(self, x: np.ndarray) -> np.ndarray | float:
+        h = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = h @ w + b
+            if i < len(self.weights) - 1:
+                h = np.maximum(h, 0.0)
+        z = h[..., 0]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {"features": list(FEATURES), "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
+                "weights": [w.round(6).tolist() for w in self.weights],
+                "biases": [b.round(6).tolist() for b in self.biases], **self.card}
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / FILE
+        path.write_text(json.dumps(self.to_dict()), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> "Answerability | None":
+        """The model stored beside the judge, or None when there is none (a judge trained before it)."""
+        path = Path(folder) / FILE
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            return None  # fitted on other features
+        card = {k: v for k, v in data.items() if k not in ("features", "mean", "scale", "weights", "biases")}
+        return cls(data["mean"], data["scale"], data["weights"], data["biases"], card)
