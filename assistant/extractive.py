@@ -96,8 +96,10 @@ class ExtractiveAnswerer:
         """Best sentences (or lists) first, within the word budget. Nothing streams: `on_token` is not called.
 
         With a judge, the best `units` by the cheap scores are re-scored by how likely each answers the question
-        (most were read already when the passages were reranked: assistant/judge/rerank.py), and a unit under
-        `pick` times the best unit's probability is not quoted."""
+        (most were read already when the passages were reranked: assistant/judge/rerank.py), blended with their
+        cheap score (`blend`: the judge's share), and a unit under `pick` times the best unit's score is not
+        quoted. The blend keeps what each does well: the judge knows which unit answers, the cheap scores which
+        units say most of what the question asks (a whole list of roles rather than one of them)."""
         sentences, lists = units(passages, self.settings.list_words)
         self.cheap_scores(question, passages, sentences + lists)
         candidates = sorted(sentences, key=lambda c: -c.score)[: self.settings.prefilter] + lists
@@ -105,8 +107,10 @@ class ExtractiveAnswerer:
         if self.judge is not None and candidates:
             candidates = sorted(candidates, key=lambda c: (-c.score, c.passage, c.start))[: self.judge_settings.units]
             probs = self.judge.answers(question, [judged_text(passages[c.passage], c) for c in candidates])
+            top = max(c.score for c in candidates) or 1.0
+            blend = self.judge_settings.blend
             for c, prob in zip(candidates, probs):
-                c.score = c.weight * float(prob)
+                c.score = c.weight * (blend * float(prob) + (1 - blend) * max(c.score, 0.0) / top)
             cutoff = self.judge_settings.pick
         candidates.sort(key=lambda c: -c.score)
         chosen: list[Unit] = []

@@ -98,7 +98,8 @@ class JudgeSettings:
     # picked on its validation questions, in the model's answerable.json
     answer: float | None = None
     closest: float | None = None
-    pick: float = 0.5  # a unit below this share of the best unit's probability is not quoted
+    blend: float = 0.5  # a unit's score for quoting: this share the judge's probability, the rest its cheap score
+    pick: float = 0.5  # a unit below this share of the best unit's score is not quoted
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ class TrainingSettings:
     negatives: int = 8  # units that do not answer, per question
     passages: int = 8  # retrieved per question to find them in
     validation: float = 0.1  # share of questions kept apart to pick thresholds and report on
-    false_refusals: float = 0.03  # the `closest` cut-off refuses at most this share of answerable validation questions
-    unanswerable_answered: float = 0.25  # the `answer` cut-off answers at most this share of unanswerable ones
+    false_refusals: float = 0.02  # the `closest` cut-off refuses at most this share of answerable validation questions
+    unanswerable_answered: float = 0.35  # the `answer` cut-off answers at most this share of unanswerable ones
     answerability_hidden: int = 16  # units in the answerability model's one hidden layer
     answerability_alpha: float = 0.01  # its L2 penalty
 

@@ -9,13 +9,16 @@ together with what the search and the vocabulary say about the question:
 - `best`, `second`: the logits of the best and second-best units judged;
 - `strong`: the share of judged units the judge thinks likely (>= 0.5);
 - `similarity`: the best passage's cosine similarity with the question;
-- `covered`: the share of its words the first passage holds;
-- `length`: how many content words it has (log).
+- `covered`: the share of its words the first passage holds.
 
-The share of the question's words the guidance never uses would add a
-little on the shipped corpus, but it depends on the corpus's size: over a
-handful of a user's own documents nearly every word is unknown, so it is left
-out. It is fitted by `procure-ai train` on the training questions and its
+Two features that helped on the validation questions are left out because
+they would not carry over: the share of the question's words the guidance
+never uses depends on the corpus's size (over a handful of a user's own
+documents nearly every word is unknown), and the question's length says more
+about how the training questions were written (the unanswerable ones carry
+false premises) than about whether the guidance answers it: with it, long
+answerable questions in the evaluation sets were refused
+(evals/results/judge.md). It is fitted by `procure-ai train` on the training questions and its
 thresholds picked on the validation questions (assistant/judge/build.py);
 weights and scaling are stored as JSON beside the judge, nothing pickled.
 """
@@ -31,7 +34,7 @@ import numpy as np
 from corpus.records import Passage
 from corpus.text import tokenize
 
-FEATURES = ("best", "second", "strong", "similarity", "covered", "length")
+FEATURES = ("best", "second", "strong", "similarity", "covered")
 FILE = "answerable.json"
 
 
@@ -49,7 +52,7 @@ def features(question: str, passages: list[Passage]) -> np.ndarray:
     similarity = max((p.similarity for p in passages if p.similarity is not None), default=0.0)
     terms = set(tokenize(question))
     covered = len(terms & set(tokenize(passages[0].text))) / len(terms) if terms and passages else 0.0
-    return np.array([_logit(best), _logit(second), strong, similarity, covered, math.log1p(len(terms))])
+    return np.array([_logit(best), _logit(second), strong, similarity, covered])
 
 
 class Answerability:
