@@ -109,8 +109,12 @@ class ExtractiveAnswerer:
             probs = self.judge.answers(question, [judged_text(passages[c.passage], c) for c in candidates])
             top = max(c.score for c in candidates) or 1.0
             blend = self.judge_settings.blend
+            probs = [float(p) for p in probs]
+            for i, c in enumerate(candidates):  # a list answers as well as the best of its items the judge read
+                if c.is_list:
+                    probs[i] = max([probs[i]] + [p for o, p in zip(candidates, probs) if o.item and o.of_list is c.of_list])
             for c, prob in zip(candidates, probs):
-                c.score = c.weight * (blend * float(prob) + (1 - blend) * max(c.score, 0.0) / top)
+                c.score = c.weight * (blend * prob + (1 - blend) * max(c.score, 0.0) / top)
             cutoff = self.judge_settings.pick
         candidates.sort(key=lambda c: -c.score)
         chosen: list[Unit] = []
