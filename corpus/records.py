@@ -1,10 +1,9 @@
 """The records that cross modules, from a manifest entry to an answer; each becomes JSON by `to_dict()`.
 
-This module imports nothing of the project, so every layer can use it. Where a document came from (title, publisher,
-collection, URL, licence) is one `Provenance`, carried whole by every record that
-needs it; `to_dict()` spreads it into the record's own fields, which is the JSON
-contract of `procure-ai ask --json`, `POST /api/ask` and the catalog. PDF
-passages carry their `pages`, and a citation the page its quote is on.
+This module imports nothing of the project, so every layer can use it. Where a document came from (title,
+publisher, collection, URL, licence) is one `Provenance`, carried whole by every record that needs it; `to_dict()`
+spreads it into the record's own fields, which is the JSON contract of `procure-ai ask --json`, `POST /api/ask`
+and the catalog. PDF passages carry their `pages`, and a citation the page its quote is on.
 """
 
 from __future__ import annotations
@@ -46,8 +45,13 @@ class _Provenanced:
 def _flat(record) -> dict:
     """A record's fields with its provenance spread among them."""
     data = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "provenance"}
-    data = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in data.items()}
+    data = {k: (v.to_dict() if hasattr(v, "to_dict") else _plain(v)) for k, v in data.items()}
     return {**data, **record.provenance.to_dict()}
+
+
+def _plain(value):
+    """Tuples as lists, as JSON gives them back: a record's dict equals its JSON read back."""
+    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 def _unflat(cls, data: dict):

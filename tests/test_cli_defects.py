@@ -16,17 +16,16 @@ BROKEN = {"broken.pdf": b"%PDF-1.7\n this is not really a pdf \x00\x01\x02", "no
           "empty.md": ""}
 
 
-def test_an_ingest_where_every_file_was_skipped_fails_and_pypdf_speaks_in_the_skip_line(tmp_path):
+def test_an_ingest_where_every_file_was_skipped_fails_and_pdfium_speaks_in_the_skip_line(tmp_path):
     folder = write_corpus(tmp_path / "scans", BROKEN)
     done = cli("ingest", str(folder), "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 1
-    assert done.stderr == f"procure-ai: error: nothing could be read from {folder} (3 skipped)\n"  # no pypdf lines
+    assert done.stderr == f"procure-ai: error: nothing could be read from {folder} (3 skipped)\n"  # no PDFium lines
     skipped = [line for line in done.stdout.splitlines() if line.startswith("  skipped ")]
     assert skipped == [
-        f"  skipped {folder / 'broken.pdf'}: corrupt or unreadable PDF (PdfStreamError); pypdf says: EOF marker not found",
+        f"  skipped {folder / 'broken.pdf'}: corrupt or unreadable PDF (PDFium: data format error)",
         f"  skipped {folder / 'empty.md'}: empty file",
-        f"  skipped {folder / 'notes.pdf'}: corrupt or unreadable PDF (PdfStreamError); pypdf says: "
-        "invalid pdf header: b'hello', EOF marker not found",
+        f"  skipped {folder / 'notes.pdf'}: corrupt or unreadable PDF (PDFium: data format error)",
     ]
     as_json = cli("ingest", str(folder), "--json", "--data-dir", str(tmp_path / "data"))
     assert as_json.returncode == 1 and json.loads(as_json.stdout)["error"] == "nothing could be read"

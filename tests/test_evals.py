@@ -9,13 +9,13 @@ import pytest
 from conftest import EXTRA, MIRROR
 
 from assistant.factory import build_assistant
-from assistant.service import Assistant
 from corpus.settings import Settings
 from corpus.manifest import load_manifest
 from corpus.text import normalise
 from evals.cases import DEV, GOLD, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, WELSH, contains_evidence, load_cases
 from evals.report import gate, table
 from evals.run import run
+from index.search import Searcher
 from ingest.readers import read_document
 
 
@@ -98,9 +98,11 @@ class RandomSearcher:
         return passages
 
 
-def test_a_broken_retriever_scores_far_lower(hybrid, gold_run):
-    broken = Assistant(RandomSearcher(hybrid.searcher), hybrid.answerer, policy=hybrid.policy, support=hybrid.support)
-    random_run = run("random", load_cases(GOLD), broken, hybrid.support)
+def test_a_broken_retriever_scores_far_lower(mirror_data_dir, mirror_index, gold_run):
+    settings = Settings.load(environ={}, data_dir=mirror_data_dir)
+    broken = build_assistant(settings, index=mirror_index,  # the judge reranks the random passages as it would real ones
+                             searcher=RandomSearcher(Searcher(mirror_index, settings.retrieval)))
+    random_run = run("random", load_cases(GOLD), broken, broken.support)
     assert random_run.metrics["hit@5"] < 0.25 < gold_run.metrics["hit@5"] - 0.3
     assert random_run.metrics["key_point_coverage"] < gold_run.metrics["key_point_coverage"] / 2
     assert gate(random_run) != []

@@ -104,8 +104,9 @@ def test_answers_never_quote_it_and_carry_it_as_a_warning(vendor_index):
         assert "approved" not in citation["quote"] and INJECTION not in citation["text"]
     text = cli("ask", "What should we ask the Acme vendor for before we sign?", "--data-dir", str(data))
     assert "evidence of accuracy testing" in text.stdout and "approved" not in text.stdout
-    assert text.stdout.rstrip().endswith("Warning: Acme vendor notes (corpus/acme.md) contains text addressed to an AI "
-                                         "assistant; it is not guidance and was left out of this answer.")
+    warnings = [line for line in text.stdout.rstrip().splitlines()[-2:] if line.startswith("Warning: ")]
+    assert "Warning: Acme vendor notes (corpus/acme.md) contains text addressed to an AI assistant; it is not " \
+           "guidance and was left out of this answer." in warnings  # last, after the sources
 
 
 def test_the_chat_shows_the_warning_on_that_source():

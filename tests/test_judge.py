@@ -13,10 +13,11 @@ from assistant.judge.answerable import FEATURES, Answerability
 from assistant.judge.model import MODEL_DIR, Judge
 from assistant.judge.pairs import data_hash
 from assistant.refusal import NOT_COVERED, NOT_DIRECTLY, RefusalPolicy
-from corpus.records import Passage, Provenance
+from corpus.records import Passage, Provenance, Turn
 from corpus.settings import JudgeSettings
 
 TRAIN = ROOT / "evals" / "train"
+REFUSED_AT_LEAST = 0.25  # of the validation questions the guidance does not answer, refused outright
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +29,11 @@ def test_the_shipped_judge_was_trained_on_the_data_in_the_repository():
     """Change the training data and this fails until `procure-ai train` rebuilds the model."""
     card = json.loads((MODEL_DIR / "card.json").read_text(encoding="utf-8"))
     assert card["data_sha256"] == data_hash(TRAIN)
-    assert card["validation_int8"]["answerability_auc"] > 0.8
+    assert card["validation_int8"]["answers_pair_auc"] > 0.75  # the exported int8 model, on held-apart questions
+    assert card["answerability"] == {k: v for k, v in Judge().answerability.card.items()}
 
 
 @pytest.mark.parametrize("question, answering, not_answering", [
-    ("Who should be involved when buying an off-the-shelf chatbot?",
-     "Who to involve: Key roles include: Procurement officer; Project team leader (buyer); IT/Data science expert; Legal officer.",
-     "Who to involve: Precisely whom you will involve will be different depending on your specific context."),
     ("What should the contract say about who owns our data?",
      "Contract clauses › Data: The contract should state that the public body owns its data and any outputs.",
      "Contract clauses › Data: Contract clauses are an important part of any procurement."),
@@ -44,9 +43,18 @@ def test_the_judge_prefers_the_unit_that_answers(judge, question, answering, not
     assert yes > no
 
 
-def test_the_judge_tells_a_follow_up_from_a_new_question(judge):
-    assert judge.needs_history("And who signs that off?", "What should the contract say about our data?") > 0.5
-    assert judge.needs_history("What is a hallucination?", "How can residents take part in decisions?") < 0.5
+@pytest.mark.parametrize("question, leans", [
+    ("And who signs that off?", True),
+    ("What about the legal side?", True),
+    ("Which definitions of artificial intelligence does the Buying AI guide point readers to?", False),
+    ("Which contract clauses should cover who owns the data a vendor's model is trained on?", False),
+])
+def test_a_follow_up_is_read_with_the_question_before_it(judge, question, leans):
+    from assistant.followup import standalone_question
+
+    previous = (Turn("What should the contract say about our data?", ""),)
+    standalone = standalone_question(question, list(previous), needs_history=judge.needs_history)
+    assert (standalone != question) == leans
 
 
 def passage(judged: float | None, text: str = "The contract should state that the public body owns its data.") -> Passage:

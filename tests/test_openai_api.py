@@ -80,7 +80,8 @@ def assert_markers_annotated(content: str, annotations, records: dict) -> None:
 
 def test_models_are_everything_and_each_collection(client):
     ids = [m.id for m in client.models.list()]
-    assert ids == ["procure-ai", "procure-ai:test-guide"]
+    # the manifest's collection, then the folder's, which holds the files the manifest does not name
+    assert ids == ["procure-ai", "procure-ai:test-guide", "procure-ai:corpus"]
 
 
 def test_a_cited_answer_with_annotations_and_full_records(client):
