@@ -110,9 +110,10 @@ class ExtractiveAnswerer:
             top = max(c.score for c in candidates) or 1.0
             blend = self.judge_settings.blend
             probs = [float(p) for p in probs]
-            for i, c in enumerate(candidates):  # a list answers as well as the best of its items the judge read
-                if c.is_list:
-                    probs[i] = max([probs[i]] + [p for o, p in zip(candidates, probs) if o.item and o.of_list is c.of_list])
+            for i, c in enumerate(candidates):  # a list answers as well as the second best of its items the judge
+                if c.is_list:                   # read: two items that answer make a list that does (as in training)
+                    items = sorted((p for o, p in zip(candidates, probs) if o.item and o.of_list is c.of_list), reverse=True)
+                    probs[i] = max([probs[i]] + items[1:2])
             for c, prob in zip(candidates, probs):
                 c.score = c.weight * (blend * prob + (1 - blend) * max(c.score, 0.0) / top)
             cutoff = self.judge_settings.pick
