@@ -125,14 +125,14 @@ class ExtractiveAnswerer:
         for c in candidates:
             if len(chosen) == self.settings.max_sentences or c.score < cutoff * best:
                 break
-            if per.get(c.passage, 0) >= self.settings.per_passage:
-                continue
             # a list's items quoted on their own give way to the whole list, and are not repeated after it; a
             # detail of an item may follow the list unless it leans on the item it came from ("They ...")
             if c.of_list is not None and not c.is_list and any(o.is_list and o.of_list is c.of_list for o in chosen):
                 if c.item or _LEANING.match(c.text):
                     continue
             listed = [o for o in chosen if c.is_list and o.item and o.of_list is c.of_list]
+            if per.get(c.passage, 0) - len(listed) >= self.settings.per_passage:  # a list takes its items' places
+                continue
             if any(_jaccard(c.terms, o.terms) > self.settings.repeat_overlap for o in chosen if o not in listed):
                 continue
             n = len(c.text.split()) - sum(len(o.text.split()) for o in listed)

@@ -108,7 +108,7 @@ class TrainingSettings:
 
     seed: int = 20261130
     layers: int = 3  # of MiniLM's 6, kept: the judge must read 16 units in tens of milliseconds on 2 cores
-    epochs: int = 1
+    epochs: int = 2
     batch: int = 32
     body_lr: float = 5e-5
     head_lr: float = 1e-3
