@@ -123,13 +123,14 @@ def out_of_scope_answers(mirror_assistant):
 
 
 def test_out_of_scope_questions_are_refused_or_said_not_to_be_answered_directly(out_of_scope_answers):
-    """Most are refused outright; the rest are answered only with the closest the guidance says, said so in the
-    first line. A false premise about a name or a number the guidance does use ("twelve principles") reads to
-    the judge like a question it answers: at most two may come back as plain answers (README: what the judge
-    gets wrong)."""
+    """Those furthest from the guidance are refused outright; the rest are answered only with the closest the
+    guidance says, said so in the first line (the cut-offs keep false refusals near 1 in 100, so the judge's
+    doubt goes to "closest" more often than to a refusal). A false premise about a name or a number the
+    guidance does use ("twelve principles") reads to the judge like a question it answers: at most two may come
+    back as plain answers (README: what the judge gets wrong)."""
     refused = [a for a in out_of_scope_answers if a.refused]
     plain = [a.question for a in out_of_scope_answers if a.kind == "answer"]
-    assert len(refused) >= 0.6 * len(OUT_OF_SCOPE), [a.question for a in out_of_scope_answers if not a.refused]
+    assert len(refused) >= 0.35 * len(OUT_OF_SCOPE), [a.question for a in out_of_scope_answers if not a.refused]
     assert len(plain) <= 2, plain
     for answer in refused:
         assert answer.citations == [] and "[" not in answer.answer
