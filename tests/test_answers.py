@@ -159,6 +159,13 @@ def test_instructions_to_the_assistant_are_never_answered_as_if_the_guidance_sai
         "Which definitions of AI does the guide point to, such as the one in the EU AI Act?",
         "Since Connected by Data produced the worker voice toolkit, who else contributed to it?",
         "We're an NHS trust. Who should we involve when buying an AI scribe?",
+        # ordinary questions the retired word lists refused for one word (translate, threshold, press release...)
+        "Can AI tools translate consultation responses, and what should we check before buying one?",
+        "Which is better for a small council: buying off-the-shelf AI or customizing an existing system?",
+        "Is there a risk threshold above which we should involve the public?",
+        "Should we write a press release when we buy an AI system?",
+        "How long should we keep records of the AI system's decisions?",
+        "The guide says to involve legal officers early. What exactly should they review?",
     ],
 )
 def test_questions_that_only_look_out_of_scope_are_answered(mirror_assistant, question):
