@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,31 @@ def mirror_index(mirror_data_dir, embedder):
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+@contextmanager
+def serving_deck(base: Path, env: dict, deck: Path):
+    """`procure-ai serve --deck DECK` on a free loopback port, logging to base/serve.log: its URL, once it answers."""
+    port = free_port()
+    with open(base / "serve.log", "w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--deck", str(deck)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/", proc, "the chat")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright (which cannot download browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"])
+        yield b
+        b.close()

@@ -10,10 +10,9 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-from pathlib import Path
 
 import pytest
-from conftest import EXTRA, MIRROR, ROOT, free_port, wait_until_up, write_corpus
+from conftest import EXTRA, MIRROR, ROOT, serving_deck, write_corpus
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
@@ -105,26 +104,8 @@ def layout_server(tmp_path_factory):
     (base / "deck.txt").write_text(DECK, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_AI_DATA_DIR": str(base / "data")}
     subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus)], env=env, check=True, capture_output=True)
-    port = free_port()
-    with open(base / "serve.log", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--deck", str(base / "deck.txt")],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + "/", proc, "the chat")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"])
-        yield b
-        b.close()
+    with serving_deck(base, env, base / "deck.txt") as url:
+        yield url
 
 
 def serious_violations(page) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 import urllib.request
 
 import pytest
-from conftest import EXTRA, MIRROR, ROOT, free_port, wait_until_up
+from conftest import EXTRA, MIRROR, ROOT, serving_deck
 from playwright.sync_api import expect
 from test_ui_layout import serious_violations
 
@@ -28,28 +28,8 @@ def welsh_server(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(EN_PDF), str(CY_PDF)], env=env, check=True,
                    capture_output=True)
     (base / "deck.txt").write_text(DECK, encoding="utf-8")
-    port = free_port()
-    with open(base / "serve.log", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--deck",
-                                 str(base / "deck.txt")], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/", proc, "the chat")
+    with serving_deck(base, env, base / "deck.txt") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def test_the_chat_walked_in_welsh(welsh_server, browser):

@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-LANGUAGES = ("en", "cy")
+from assistant.frame import Frame as Texts  # the same thing: one language's words, `t(key, **values)`
+from corpus.language import ENGLISH, LANGUAGES
+
 FOLDER = Path(__file__).with_name("i18n")
-
-
-@dataclass(frozen=True)
-class Texts:
-    """One language's words: `t(key, **values)` is the text for `key` with the values filled in."""
-
-    language: str
-    words: dict
-
-    def __call__(self, key: str, **values) -> str:
-        text = self.words[key]
-        return text.format(**values) if values else text
 
 
 def catalogue(language: str) -> dict:
@@ -37,7 +26,7 @@ def catalogue(language: str) -> dict:
 @lru_cache(maxsize=None)
 def texts(language: str = "en") -> Texts:
     """The words in `language` (English for one without a catalogue)."""
-    return Texts(language, catalogue(language)) if language in LANGUAGES else texts("en")
+    return Texts(language, catalogue(language)) if language in LANGUAGES else texts(ENGLISH)
 
 
 _TAG = re.compile(r"\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
@@ -57,4 +46,4 @@ def choose(asked: str | None = None, accept_language: str | None = None) -> str:
             except ValueError:
                 continue
             preferred.append((-quality, i, match.group(1).lower()))
-    return next((tag for _, _, tag in sorted(preferred) if tag in LANGUAGES), "en")
+    return next((tag for _, _, tag in sorted(preferred) if tag in LANGUAGES), ENGLISH)
