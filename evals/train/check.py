@@ -32,7 +32,7 @@ EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
 HELD_OUT = tuple(line.strip() for line in (HERE / "held-out.txt").read_text(encoding="utf-8").splitlines()
                  if line.strip() and not line.startswith("#"))
 ANSWERABLE_KINDS = ("fact", "list", "definition", "how_to", "why", "who", "example", "comparison", "yes_no",
-                    "wrapped_instruction")
+                    "wrapped_instruction", "true_premise")
 UNANSWERABLE_KINDS = ("out_of_scope", "absent_fact", "jurisdiction", "vendor_pick", "false_premise", "presupposition",
                       "instruction", "other_language", "task")
 PERSONAS = ("officer", "trainer", "project_lead", "unspecified")  # unspecified: the seed set
@@ -119,6 +119,8 @@ def check_line(item: dict, where: str, texts: dict[str, str], eval_questions) ->
             problems.append(f"{where}: kind {kind!r} is not one of {', '.join(ANSWERABLE_KINDS)}")
         if line_type != "followup" and item.get("persona") not in PERSONAS:
             problems.append(f"{where}: persona must be one of {', '.join(PERSONAS)}")
+        if kind == "true_premise" and not str(item.get("premise", "")).strip():
+            problems.append(f"{where}: a true_premise needs 'premise': what the question takes the guidance to say")
     elif item.get("answerable") is False:
         if line_type != "followup" and kind not in UNANSWERABLE_KINDS:
             problems.append(f"{where}: kind {kind!r} is not one of {', '.join(UNANSWERABLE_KINDS)}")
@@ -186,11 +188,11 @@ def check_eval(files: list[Path], texts: dict[str, str]) -> tuple[list[str], Cou
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, help="default: every evals/train/*.jsonl")
+    parser.add_argument("files", nargs="*", type=Path, help="default: every evals/train/*.jsonl and premise/*.jsonl")
     parser.add_argument("--corpus", type=Path, default=None, help="the guidance mirror (default ../shared/corpus)")
     parser.add_argument("--eval", action="store_true", help="the files are evaluation sets in the gold format")
     args = parser.parse_args(argv)
-    files = args.files or sorted(HERE.glob("*.jsonl"))
+    files = args.files or sorted(HERE.glob("*.jsonl")) + sorted(HERE.glob("premise/*.jsonl"))
     texts = document_texts(args.corpus or default_corpus())
     problems, counts = (check_eval if args.eval else check_training)(files, texts)
     for problem in problems:
