@@ -83,6 +83,8 @@ def problems_of(answer: Answer) -> list[str]:
     found = []
     if answer.kind == "closest":
         found.append("not a direct answer (the guidance's closest passages are quoted)")
+    if answer.kind == "premise":
+        found.append("the guidance contradicts the question's premise (what it says instead is quoted)")
     if not answer.citations:
         found.append("no citations")
     unsupported = sum(not s.supported for s in answer.sentences)

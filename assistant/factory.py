@@ -63,6 +63,16 @@ def build_judge(settings: Settings):
     return judge
 
 
+def build_premise(settings: Settings):
+    """The premise check the repository ships (assistant/judge/model/premise.onnx), or None when it or the judge
+    is off."""
+    if not (settings.judge.enabled and settings.judge.premise):
+        return None
+    from assistant.judge.premise import Premise
+
+    return Premise(settings=settings.judge)
+
+
 def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors | None = None, judge=None,
                    language: str = ENGLISH):
     if settings.llm.base_url:
@@ -74,11 +84,12 @@ def build_answerer(settings: Settings, index: Index, sentences: SentenceVectors 
 
 
 def build_assistant(settings: Settings, index: Index | None = None, answerer=None, searcher=None,
-                    judge="default") -> Assistant:
-    """The assistant over the index in `settings.data_dir` (or `index`); `answerer`, `searcher` and `judge`
-    replace the configured ones (the evals' configurations; judge=None: without the trained judge)."""
+                    judge="default", premise="default") -> Assistant:
+    """The assistant over the index in `settings.data_dir` (or `index`); `answerer`, `searcher`, `judge` and
+    `premise` replace the configured ones (the evals' configurations; judge=None: without the trained judge)."""
     index = index or build_index(settings)
     judge = build_judge(settings) if judge == "default" else judge
+    premise = (build_premise(settings) if premise == "default" else premise) if judge is not None else None
     sentences = SentenceVectors(index.embedder, index.sentences)  # stored at ingest; one cache for all users
     support = OfflineSupport(embedder=index.embedder, idf=_from_keyword(index, "idf", 1.0), sentences=sentences,
                              settings=settings.check)
@@ -91,13 +102,14 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
         from assistant.judge.rerank import JudgedSearcher
 
         cheap = answerer.cheap_scores if isinstance(answerer, ExtractiveAnswerer) else None
-        searcher = JudgedSearcher(searcher, judge, settings.judge, settings.answers, cheap)
+        searcher = JudgedSearcher(searcher, judge, settings.judge, settings.answers, cheap, premise)
     return Assistant(
         searcher,
         answerer,
         policy=RefusalPolicy(settings.refusals, settings.judge if judge is not None else None,
                              known=_from_keyword(index, "knows", True),
-                             answerability=judge.answerability if judge is not None else None),
+                             answerability=judge.answerability if judge is not None else None,
+                             premise_cut=premise.cut if premise is not None else None),
         support=support,
         answers=settings.answers,
         check=settings.check,

@@ -13,6 +13,15 @@ writing tasks, product picks, prices and dates the guidance never gives all
 come out the same way: no unit answers them. An instruction wrapped round a
 real question is not obeyed, and the question in it is answered.
 
+A question that would be answered, directly or as "the closest", is first
+read by the premise check (assistant/judge/premise.py): when it found a unit
+that contradicts what the question takes the guidance to say, at or over its
+cut-off, the verdict is "premise", and the answer says so and quotes that
+unit, because a question built on a false premise is often otherwise well
+answered ("Since the guide says AI is set-and-forget, what is the minimum
+monitoring?"). A question refused anyway stays refused: a unit that seems to
+contradict a spreadsheet question is no answer to it.
+
 Two checks stay rules, because they are exact look-ups no model does better:
 a named law or contract the question turns on ("Under the National Audit Act
 1983, ...") must appear in the passages, and a quoted or capitalised name of
@@ -46,14 +55,17 @@ NOT_DIRECTLY = frame_for()("not_directly")
 class Verdict:
     """Whether to refuse, why (one line), the nearest topics the guidance does cover, and how sure.
 
-    `kind` is "answer", "closest" (answered with the closest passages, said to be not a direct answer) or
-    "refusal"; `confidence` the probability that the guidance answers the question (None without a judge)."""
+    `kind` is "answer", "closest" (answered with the closest passages, said to be not a direct answer),
+    "premise" (the guidance contradicts the question's premise: `unit` is (passage index, unit start) of what
+    it says instead) or "refusal"; `confidence` the probability that the guidance answers the question (None
+    without a judge)."""
 
     refuse: bool
     reason: str = ""
     nearest: list[str] | None = None
     kind: str = "answer"
     confidence: float | None = None
+    unit: tuple[int, int] | None = None
 
 
 def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics) -> list[str]:
@@ -74,10 +86,11 @@ class RefusalPolicy:
     `answerability` the judge's answerability model (None: no judge)."""
 
     def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None,
-                 frame: Frame | None = None, answerability=None):
+                 frame: Frame | None = None, answerability=None, premise_cut: float | None = None):
         self.settings = settings
         self.judge = judge  # the judge's settings; None: no judge
         self.answerability = answerability
+        self.premise_cut = premise_cut  # the premise check's cut-off; None: no premise check
         self.known = known or (lambda term: True)
         self.frame = frame or frame_for()
 
@@ -98,11 +111,24 @@ class RefusalPolicy:
         picked = self.answerability.card.get("thresholds", {})
         answer = self.judge.answer if self.judge.answer is not None else picked["answer"]
         closest = self.judge.closest if self.judge.closest is not None else picked["closest"]
+        contradiction = self.contradiction(passages) if score >= closest else None
+        if contradiction is not None:
+            return Verdict(False, self.frame("premise"), nearest, "premise", score, contradiction)
         if score >= answer:
             return Verdict(False, "", nearest, "answer", score)
         if score >= closest:
             return Verdict(False, self.frame("not_directly"), nearest, "closest", score)
         return Verdict(True, self.frame("not_covered"), nearest, "refusal", score)
+
+    def contradiction(self, passages: list[Passage]) -> tuple[int, int] | None:
+        """(passage index, unit start) of the unit the premise check finds most contradicting, if at the cut-off."""
+        if self.premise_cut is None:
+            return None
+        found = [(prob, -i, start) for i, p in enumerate(passages) for start, prob in p.signals.get("premise", {}).items()]
+        if not found or max(found)[0] < self.premise_cut:
+            return None
+        _, i, start = max(found)
+        return -i, int(start)
 
     def missing_name(self, question: str, passages: list[Passage]) -> str:
         """Why the question turns on a name the guidance does not use ("" when it uses every one)."""

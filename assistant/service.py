@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from assistant.extractive import compose
 from assistant.followup import standalone_question
 from assistant.frame import Frame, frame as frame_for
 from assistant.language import with_editions
 from assistant.refusal import Verdict, nearest_topics, refusal_text
+from assistant.units import units
 from assistant.verify import render, renumber, verify
 from corpus.language import detect
 from corpus.records import Answer, Passage, Query, Scope, Turn
-from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings
+from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings, RefusalSettings
 from index.catalog import Catalog
 
 OnToken = Callable[[str], None]
@@ -112,9 +114,14 @@ class Assistant:
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
         if verdict.refuse:
-            elsewhere = bool(passages) and all(p.provenance.language not in ("", self.frame.language) for p in passages)
+            mine = [p for p in passages if p.provenance.language in ("", self.frame.language)]
+            elsewhere = bool(passages) and not mine
+            if mine and len(mine) < len(passages):  # topics in the question's language, which it can read
+                verdict = replace(verdict, nearest=nearest_topics(mine, RefusalSettings.nearest_topics))
             answer = Answer(question=question, answer=refusal_text(verdict, self.frame, elsewhere), refused=True,
                             answerer="refusal", kind="refusal", confidence=verdict.confidence)
+        elif verdict.kind == "premise" and (answer := self._correction(question, passages, verdict)) is not None:
+            pass
         else:
             answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
             if verdict.kind == "closest" and not answer.refused:
@@ -129,6 +136,17 @@ class Assistant:
                    "total": round((t2 - t0) * 1000, 2)}
         return replace(answer, question=question, standalone_question=standalone, retrieved=passages, timings_ms=timings,
                        language=self.frame.language)
+
+    def _correction(self, question: str, passages: list[Passage], verdict: Verdict) -> Answer | None:
+        """The answer to a question whose premise the guidance contradicts: says so, and quotes what it says instead
+        (the unit the premise check found), cited; None when that unit is not among the passages' units."""
+        sentences, lists = units(passages, self.answers.list_words)
+        found = [u for u in sentences + lists if (u.passage, u.start) == verdict.unit]
+        if not found:
+            return None
+        quoted = compose(question, passages, found[:1], "premise", self.frame)  # a sentence before a list it starts
+        return replace(quoted, answer=f"{verdict.reason}\n\n{quoted.answer}", kind="premise",
+                       confidence=verdict.confidence, citations=with_editions(quoted.citations, self.catalog().documents))
 
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
         if answer.refused and not answer.answer:

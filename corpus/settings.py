@@ -79,8 +79,6 @@ class RefusalSettings:
     """When the assistant says the guidance does not cover a question (assistant/refusal.py)."""
 
     min_similarity: float = 0.36  # refuse when no passage's cosine with the question reaches this
-    premise_support: float = 0.6  # a premise the passages support less than this is refused
-    myth_support: float = 0.6  # a premise this close to a myth the guidance names is about that myth
     nearest_topics: int = 3  # topics named in a refusal
 
 
@@ -100,6 +98,12 @@ class JudgeSettings:
     closest: float | None = None
     blend: float = 0.5  # a unit's score for quoting: this share the judge's probability, the rest its cheap score
     pick: float = 0.5  # a unit below this share of the best unit's score is not quoted
+    # the premise check (assistant/judge/premise.py): the best `premise_units` units the judge reads, by the cheap
+    # scores, are read again for whether they contradict what the question takes the guidance to say; at or over
+    # `premise_cut` (None: the cut-off `procure-ai train` picked, in premise/card.json) the answer says so and quotes them
+    premise: bool = True
+    premise_units: int = 4
+    premise_cut: float | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ class TrainingSettings:
     unanswerable_answered: float = 0.25  # the `answer` cut-off answers at most this share of unanswerable ones
     answerability_hidden: int = 16  # units in the answerability model's one hidden layer
     answerability_alpha: float = 0.01  # its L2 penalty
+    premise_answerable: int = 1500  # answerable training questions whose units teach the premise check what holds
+    premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads a few units, not sixteen
+    premise_epochs: int = 3  # the epoch with the best validation pair AUC is kept
+    premise_false_flags: float = 0.01  # its cut-off flags at most this share of answerable validation questions
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class CaseResult:
     latency_ms: float = 0.0
     citations: list[str] = field(default_factory=list)
     cited_pages: list[dict] = field(default_factory=list)  # {n, doc_id, page, pages, quote} of paged citations
-    kind: str = "answer"  # "answer", "closest" (said not to be a direct answer) or "refusal"
+    kind: str = "answer"  # "answer", "closest" (said not to be a direct answer), "premise" or "refusal"
     group: str = ""  # the question's language and its evidence's, "cy->cy", "en->en", "cy->en"; "cy refusal"
 
     def to_dict(self) -> dict:
@@ -147,12 +147,15 @@ def summarise(results: list[CaseResult]) -> dict:
         "citation_precision": round(weighted("citation_precision"), 4),
         "cited_evidence": round(mean([1.0 if r.cited_evidence else 0.0 for r in answered]), 4),
         "key_point_coverage": round(sum(len(r.key_points_found) for r in answered) / kp_total, 4) if kp_total else 0.0,
-        # a "closest" answer says plainly the guidance does not answer the question: for one it does not
-        # answer, that is the refusal wanted; for one it does, it is counted apart from refusals
-        "refusal_rate_unanswerable": round(mean([1.0 if r.refused or r.kind == "closest" else 0.0
+        # a "closest" answer says plainly the guidance does not answer the question, a "premise" answer that it
+        # does not say what the question takes it to say: for a question it does not answer, either is the
+        # refusal wanted; for one it does, a "premise" answer withholds the answer, a false refusal, and a
+        # "closest" one is counted apart
+        "refusal_rate_unanswerable": round(mean([1.0 if r.refused or r.kind in ("closest", "premise") else 0.0
                                                  for r in unanswerable]), 4),
         "hard_refusal_rate_unanswerable": round(mean([1.0 if r.refused else 0.0 for r in unanswerable]), 4),
-        "false_refusal_rate": round(mean([1.0 if r.refused else 0.0 for r in answerable]), 4),
+        "premise_rate_unanswerable": round(mean([1.0 if r.kind == "premise" else 0.0 for r in unanswerable]), 4),
+        "false_refusal_rate": round(mean([1.0 if r.refused or r.kind == "premise" else 0.0 for r in answerable]), 4),
         "closest_rate_answerable": round(mean([1.0 if r.kind == "closest" else 0.0 for r in answerable]), 4),
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),

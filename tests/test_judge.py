@@ -12,6 +12,7 @@ from conftest import ROOT, write_corpus
 from assistant.judge.answerable import FEATURES, Answerability
 from assistant.judge.model import MODEL_DIR, Judge
 from assistant.judge.pairs import data_hash
+from assistant.judge.premise import Premise, data_hash as premise_hash
 from assistant.refusal import NOT_COVERED, NOT_DIRECTLY, RefusalPolicy
 from corpus.records import Passage, Provenance, Turn
 from corpus.settings import JudgeSettings
@@ -129,6 +130,12 @@ def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
         {"id": "t4", "type": "followup", "history": [{"question": "Who signs off on the vendor?"}],
          "question": "And the legal side?", "needs_history": True, "standalone": "Who covers the legal side?",
          "answerable": True, "doc": "guide/who.md", "evidence": ["who can help navigate data, liability"]},
+        {"id": "t5", "question": "Since the guide says the vendor may keep our data after the contract, for how long?",
+         "answerable": False, "kind": "false_premise", "near_doc": "guide/clauses.md",
+         "near_evidence": ["the vendor must return or delete data at the end of the contract"], "why": "it must not"},
+        {"id": "t6", "question": "The guide says data goes back or is deleted at the end: who checks that?",
+         "answerable": True, "kind": "true_premise", "doc": "guide/clauses.md", "premise": "data is returned or deleted",
+         "evidence": ["the vendor must return or delete data at the end of the contract"], "persona": "officer"},
     ]
     (data / "lines.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines), encoding="utf-8")
     out = tmp_path / "model"
@@ -136,7 +143,12 @@ def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
     result = subprocess.run([sys.executable, "-m", "assistant.cli", "train", str(corpus), "--data", str(data), "--out",
                              str(out), "--json"], env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
-    card = json.loads(result.stdout)
+    cards = json.loads(result.stdout)
+    card = cards["judge"]
     assert card["data_sha256"] == data_hash(data) and card["pairs"]["train"] > 0
     assert (out / "judge.onnx").stat().st_size < 40_000_000  # int8
     assert 0.0 <= Judge(out).answers("Who signs off?", ["Who to involve: a procurement officer signs off."])[0] <= 1.0
+    premise = cards["premise"]  # the premise check, trained after the judge into the same folder
+    assert premise["data_sha256"] == premise_hash(data) and premise["counts"]["train"]["pairs:1"] >= 1
+    assert 0.5 <= premise["cut"] <= 0.99
+    assert 0.0 <= Premise(out).contradicts("Who signs off?", ["Who to involve: an officer signs off."])[0] <= 1.0

@@ -123,6 +123,15 @@ def test_an_english_question_keeps_the_english_path_and_offers_the_welsh_edition
     assert cited and cited[0].other_language["doc_id"] == CY_ID and cited[0].other_language["language"] == "cy"
 
 
+def test_an_english_refusal_names_english_topics_only(bilingual):
+    """The nearest topics of a refused English question are ones the reader can open in English, even when the
+    search also found the Welsh edition."""
+    answer = bilingual.ask("Any good veggie lasagna recipes for the team lunch?")
+    assert answer.refused and "Topics the guidance does cover" in answer.answer
+    topics = answer.answer.split("come closest:", 1)[1]
+    assert "Pecyn Cymorth" not in topics and "Llais" not in topics
+
+
 def test_a_welsh_question_only_english_guidance_covers_says_so_in_welsh(bilingual):
     answer = bilingual.ask("Pa mor aml ddylen ni gyfarfod â'r gwerthwr wrth reoli contract AI?")
     assert answer.language == "cy"

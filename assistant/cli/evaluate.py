@@ -158,7 +158,7 @@ def bench(args, settings: Settings) -> int:
 
 
 def train(args, settings: Settings) -> int:
-    from assistant.judge.build import rebuild
+    from assistant.judge.build import rebuild, rebuild_premise
     from assistant.judge.model import MODEL_DIR
 
     if not Path(args.corpus).exists():
@@ -166,11 +166,19 @@ def train(args, settings: Settings) -> int:
     data = args.data or Path(__file__).resolve().parents[2] / "evals" / "train"
     if not data.is_dir():
         raise InputError(f"no training data at {data}")
-    card = rebuild(settings, data, args.corpus, args.out or MODEL_DIR, factory, work_dir=args.work_dir,
-                   log=(lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True)))
+    log = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    out = args.out or MODEL_DIR
+    work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="procure-ai-train-"))  # one training index for both
+    cards = {}
+    if args.only in (None, "judge"):
+        cards["judge"] = rebuild(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
+    if args.only in (None, "premise"):
+        cards["premise"] = rebuild_premise(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
     if args.json:
-        print_json(card)
+        print_json(cards)
     else:
-        print(f"judge written to {args.out or MODEL_DIR} in {card['total_s']:.0f} s; validation: "
-              f"{card['validation_int8']}")
+        for name, card in cards.items():
+            figures = card["validation_int8"] if name == "judge" else {k: card[k] for k in ("cut", "answerable_flagged",
+                                                                                           "false_flagged")}
+            print(f"{name} written to {out} in {card['total_s']:.0f} s; validation: {figures}")
     return 0

@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.judge.fit import fit
 from assistant.judge.model import Judge
-from assistant.judge.pairs import Pair, build, data_hash
+from assistant.judge.pairs import Pair, build, data_hash, is_validation
 from assistant.judge.train import figures, train
 from corpus.settings import Settings
 
@@ -115,3 +115,76 @@ def _counts(train_pairs: list[Pair], valid_pairs: list[Pair]) -> dict:
 
 def save_pairs(pairs: list[Pair], path: Path) -> None:
     path.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
+
+
+def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=print,
+                    work_dir: Path | None = None) -> dict:
+    """Train the premise check (assistant/judge/premise.py) into `out` beside the judge, pick its cut-off on the
+    validation questions asked of the whole pipeline, and write its card (out/premise.json)."""
+    from assistant.judge import premise
+    from index.embedder import bundled_model_path
+    from index.search import Searcher
+
+    started = time.perf_counter()
+    work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
+    work = replace(factory.offline(settings), data_dir=work_dir / "index")
+    index = factory.build_index(work)
+    factory.ingest(work, [corpus], index)
+    t = settings.training
+    key = premise.data_hash(data)[:16] + "-" + hashlib.sha256(json.dumps(
+        ["claims", t.seed, t.passages, t.validation, t.premise_answerable, settings.answers.list_words]).encode()).hexdigest()[:8]
+    cached = [work_dir / f"premise-{key}-{name}.jsonl" for name in ("train", "validation")]
+    if all(path.exists() for path in cached):
+        train_pairs, valid_pairs = ([Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+                                    for path in cached)
+    else:
+        log("building premise pairs")
+        train_pairs, valid_pairs = premise.build(data, Searcher(index, work.retrieval), t, log)
+        for part, path in zip((train_pairs, valid_pairs), cached):
+            save_pairs(part, path)
+    pairs_s = time.perf_counter() - started
+    log(f"{len(train_pairs)} training pairs, {len(valid_pairs)} validation pairs ({pairs_s:.0f} s); training")
+    shape = replace(t, layers=t.premise_layers, epochs=t.premise_epochs)
+    card = train(train_pairs, valid_pairs, Path(bundled_model_path()), out, shape, settings.judge, log,
+                 tasks=premise.TASK, name=premise.Premise.filename, keep="auc")
+    model = premise.Premise(out, replace(settings.judge, premise_cut=1.0))
+    probs = np.array([model.contradicts(p.a, [p.b])[0] for p in valid_pairs])
+    log("picking the cut-off on the validation questions")
+    card.update(pick_premise_cut(settings, data, out, factory, work, index))
+    card.update({
+        "model": f"MiniLM (all-MiniLM-L6-v2, Apache-2.0), its first {t.premise_layers} layers, mean pooling, head: contradicts",
+        "data_sha256": premise.data_hash(data),
+        "pairs_s": round(pairs_s, 1),
+        "validation_int8": _question_auc(figures(valid_pairs, probs, premise.TASK)),
+        "counts": {name: {"pairs:1": sum(p.label for p in part), "pairs:0": sum(1 - p.label for p in part),
+                          "questions": len({p.qid for p in part})}
+                   for name, part in (("train", train_pairs), ("validation", valid_pairs))},
+        "total_s": round(time.perf_counter() - started, 1),
+    })
+    (out / premise.Premise.card_name).write_text(json.dumps(card, indent=1), encoding="utf-8")
+    return card
+
+
+def pick_premise_cut(settings: Settings, data: Path, out: Path, factory, work: Settings, index) -> dict:
+    """The premise check's cut-off: each validation question (answerable, or a false premise or presupposition)
+    asked of the whole pipeline (the judge and the premise check in `out`, over the training `index`), its highest
+    premise score kept, the cut-off the lowest that flags at most `premise_false_flags` of the answerable ones."""
+    from assistant.judge import premise
+
+    t = settings.training
+    model = premise.Premise(out, replace(settings.judge, premise_cut=1.0))
+    assistant = factory.build_assistant(work, index=index, judge=Judge(out, settings.judge), premise=model)
+    answerable, false = [], []
+    for line in premise.load_lines(data):
+        if not is_validation(line["id"], t.validation) or (not line.get("answerable")
+                                                          and line.get("kind") not in premise.FALSE):
+            continue
+        found = assistant.searcher.search(line["question"])
+        top = max([prob for p in found for prob in p.signals.get("premise", {}).values()], default=0.0)
+        (answerable if line.get("answerable") else false).append(top)
+    return {**premise.pick_cut(answerable, false, t.premise_false_flags), "units": settings.judge.premise_units}
+
+
+def _question_auc(found: dict) -> dict:
+    """The premise check's figures: its "answerability" AUC is per question, false premises against the rest."""
+    return {("question_auc" if k == "answerability_auc" else k): v for k, v in found.items()}

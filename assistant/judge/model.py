@@ -51,43 +51,36 @@ def encode(tok, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
 
 
-class Judge:
-    """Scores (question, text) pairs with the shipped judge; `settings` is the judge's branch of the tree."""
+class PairModel:
+    """A cross-encoder's ONNX export (`filename` in `folder`, tokenizer.json and card.json beside it) that scores
+    (first, second) text pairs, each of its outputs a task; scores are cached per (task, first, second)."""
+
+    filename = "judge.onnx"
+    card_name = "card.json"
 
     def __init__(self, folder: Path = MODEL_DIR, settings: JudgeSettings = JudgeSettings(), cache_size: int = 4096):
         import onnxruntime
 
         self.folder = Path(folder)
         self.settings = settings
-        path = self.folder / "judge.onnx"
+        path = self.folder / self.filename
         if not path.exists() or not (self.folder / "tokenizer.json").exists():
-            raise JudgeUnavailable(f"the judge model is not in {self.folder}: run `procure-ai train` to build it")
+            raise JudgeUnavailable(f"the model {self.filename} is not in {self.folder}: run `procure-ai train` to build it")
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
-            raise JudgeUnavailable(f"cannot load the judge from {path}: {str(exc).splitlines()[0][:200]}") from None
+            raise JudgeUnavailable(f"cannot load {path}: {str(exc).splitlines()[0][:200]}") from None
         self.tok = tokenizer(self.folder, settings.max_tokens)
-        self.answerability = Answerability.load(self.folder)  # None: trained before it; no verdicts without it
-        self.card = json.loads((self.folder / "card.json").read_text(encoding="utf-8")) \
-            if (self.folder / "card.json").exists() else {}
+        self.card = json.loads((self.folder / self.card_name).read_text(encoding="utf-8")) \
+            if (self.folder / self.card_name).exists() else {}
         self._cache: OrderedDict[tuple[int, str, str], float] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self.pairs_scored = 0  # for benchmarks: pairs the model actually read, and the seconds it took
         self.model_seconds = 0.0
-
-    def answers(self, question: str, texts: list[str]) -> np.ndarray:
-        """How likely each text answers the question (0 to 1)."""
-        return self._scores(0, [(question, t) for t in texts])
-
-    def needs_history(self, question: str, previous: str) -> float:
-        """How likely `question` cannot be understood without `previous`, the question asked before it."""
-        from assistant.judge.pairs import FOLLOWUP
-
-        return float(self._scores(1, [(FOLLOWUP + question, previous)])[0])
 
     def _scores(self, task: int, pairs: list[tuple[str, str]]) -> np.ndarray:
         out = np.zeros(len(pairs), dtype=np.float32)
@@ -117,3 +110,21 @@ class Judge:
             for i in missing:
                 out[i] = found[pairs[i]]
         return out
+
+
+class Judge(PairModel):
+    """Scores (question, text) pairs with the shipped judge; `settings` is the judge's branch of the tree."""
+
+    def __init__(self, folder: Path = MODEL_DIR, settings: JudgeSettings = JudgeSettings(), cache_size: int = 4096):
+        super().__init__(folder, settings, cache_size)
+        self.answerability = Answerability.load(self.folder)  # None: trained before it; no verdicts without it
+
+    def answers(self, question: str, texts: list[str]) -> np.ndarray:
+        """How likely each text answers the question (0 to 1)."""
+        return self._scores(0, [(question, t) for t in texts])
+
+    def needs_history(self, question: str, previous: str) -> float:
+        """How likely `question` cannot be understood without `previous`, the question asked before it."""
+        from assistant.judge.pairs import FOLLOWUP
+
+        return float(self._scores(1, [(FOLLOWUP + question, previous)])[0])

@@ -9,7 +9,10 @@ judge's verdict in `signals` ("judge": its best unit's probability, "units":
 each judged unit's) for the refusal policy and the answerer, which then need
 no model call of their own. Only `units` units are read, the best by the
 answerer's cheap scores (lexical and sentence-vector), at most a third of
-them from one passage so that every strong passage is read.
+them from one passage so that every strong passage is read. With a premise
+check (assistant/judge/premise.py), the first `premise_units` of those units
+are read again for whether they contradict the question's premise
+(`signals["premise"]`: each read unit's probability, by its start).
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ class JudgedSearcher:
     """A Searcher (assistant/service.py) that reranks another's pool with the judge."""
 
     def __init__(self, searcher, judge: Judge, settings: JudgeSettings = JudgeSettings(),
-                 answers: AnswerSettings = AnswerSettings(), cheap=None):
+                 answers: AnswerSettings = AnswerSettings(), cheap=None, premise=None):
         self.searcher = searcher
         self.judge = judge
         self.settings = settings
         self.answers = answers
         self.cheap = cheap  # (question, passages, units) -> cheap scores, from the answerer; None: lexical only
+        self.premise = premise  # the premise check (assistant/judge/premise.py), or None
 
     def catalog(self):
         return self.searcher.catalog()
@@ -55,6 +59,12 @@ class JudgedSearcher:
         per: dict[int, dict[int, float]] = {}
         for unit, prob in zip(chosen, probs):
             per.setdefault(unit.passage, {})[unit.start] = round(float(prob), 4)
+        premises: dict[int, dict[int, float]] = {}
+        if self.premise is not None and chosen:
+            read = chosen[: self.settings.premise_units]
+            found = self.premise.contradicts(query, [judged_text(pool[u.passage], u) for u in read])
+            for unit, prob in zip(read, found):
+                premises.setdefault(unit.passage, {})[unit.start] = round(float(prob), 4)
         scores = np.array([p.score for p in pool], dtype=np.float64)
         z = (scores - scores.mean()) / (scores.std() or 1.0)
         floor = min(per_best for per_best in (max(v.values()) for v in per.values())) if per else 0.5
@@ -67,6 +77,8 @@ class JudgedSearcher:
         for rank, (score, _, i, best) in enumerate(ranked[:k], start=1):
             p = pool[i]
             signals = {**p.signals, "judge": round(best, 4), "units": per.get(i, {}), "retrieval_rank": i + 1}
+            if self.premise is not None:
+                signals["premise"] = premises.get(i, {})
             out.append(replace(p, rank=rank, score=round(score, 4), signals=signals))
         return out
 

@@ -28,7 +28,7 @@ from assistant.judge.pairs import Pair
 from corpus.settings import JudgeSettings, TrainingSettings
 
 
-def _net(base: Path, layers: int):
+def _net(base: Path, layers: int, outputs: int = len(TASKS)):
     import torch
     from transformers import AutoModel
 
@@ -39,7 +39,7 @@ def _net(base: Path, layers: int):
             bert.encoder.layer = bert.encoder.layer[:layers]
             bert.config.num_hidden_layers = layers
             self.bert = bert
-            self.head = torch.nn.Linear(bert.config.hidden_size, len(TASKS))
+            self.head = torch.nn.Linear(bert.config.hidden_size, outputs)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
@@ -70,7 +70,7 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def predict(net, pairs: list[Pair], tok, size: int = 64) -> np.ndarray:
+def predict(net, pairs: list[Pair], tok, size: int = 64, tasks: tuple[str, ...] = TASKS) -> np.ndarray:
     """The probability of each pair's label under its task, from the torch model."""
     import torch
 
@@ -81,21 +81,21 @@ def predict(net, pairs: list[Pair], tok, size: int = 64) -> np.ndarray:
             part = pairs[i : i + size]
             arrays = {k: torch.from_numpy(v) for k, v in encode(tok, [(p.a, p.b) for p in part]).items()}
             logits = net(**arrays).numpy()
-            out[i : i + size] = 1 / (1 + np.exp(-logits[np.arange(len(part)), [TASKS.index(p.task) for p in part]]))
+            out[i : i + size] = 1 / (1 + np.exp(-logits[np.arange(len(part)), [tasks.index(p.task) for p in part]]))
     return out
 
 
-def figures(pairs: list[Pair], probs: np.ndarray) -> dict:
+def figures(pairs: list[Pair], probs: np.ndarray, tasks: tuple[str, ...] = TASKS) -> dict:
     """Validation figures: pair AUC per task, and per question the best unit's probability (answerable
     questions' best positive against unanswerable questions' best unit), which is what a refusal reads."""
     labels = np.array([p.label for p in pairs], dtype=np.int64)
     out = {}
-    for task in TASKS:
+    for task in tasks:
         mine = np.array([p.task == task for p in pairs], dtype=bool)
         out[f"{task}_pair_auc"] = round(auc(labels[mine], probs[mine]), 4)
     best: dict[str, tuple[int, float]] = {}
     for p, prob in zip(pairs, probs):
-        if p.task == "answers":
+        if p.task == tasks[0]:
             answered, top = best.get(p.qid, (0, 0.0))
             best[p.qid] = (max(answered, p.label), max(top, float(prob)))
     qlabels = np.array([a for a, _ in best.values()], dtype=np.int64)
@@ -107,9 +107,10 @@ def figures(pairs: list[Pair], probs: np.ndarray) -> dict:
 
 def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Path,
           training: TrainingSettings = TrainingSettings(), judge: JudgeSettings = JudgeSettings(),
-          log=print) -> dict:
-    """Train, keep the epoch with the lowest validation loss, export to `out` (judge.onnx, int8; tokenizer.json;
-    card.json); the card."""
+          log=print, tasks: tuple[str, ...] = TASKS, name: str = "judge.onnx", keep: str = "loss") -> dict:
+    """Train, keep the epoch with the lowest validation loss, export to `out` (`name`, int8; tokenizer.json);
+    the card. `tasks` are the head's outputs in order (the judge's, or the premise check's one); `keep`: the epoch
+    kept is the one with the lowest validation loss ("loss") or the highest pair AUC of the first task ("auc")."""
     import torch
 
     started = time.perf_counter()
@@ -118,7 +119,7 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
     torch.manual_seed(training.seed)
     rng = random.Random(training.seed)
     tok = tokenizer(base, judge.max_tokens)
-    net = _net(base, training.layers)
+    net = _net(base, training.layers, len(tasks))
     batches = _batches(train_pairs, tok, training.batch, rng)
     steps = training.epochs * len(batches)
     optimizer = torch.optim.AdamW([{"params": net.bert.parameters(), "lr": training.body_lr},
@@ -126,7 +127,7 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
     warm = max(1, int(training.warmup * steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-    answers = [p for p in train_pairs if p.task == "answers"]
+    answers = [p for p in train_pairs if p.task == tasks[0]]
     pos_weight = float(np.sqrt(sum(1 - p.label for p in answers) / max(1, sum(p.label for p in answers))))
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     history, best_state, best_loss = [], None, float("inf")
@@ -137,10 +138,10 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
             part = [train_pairs[i] for i in batch]
             arrays = {k: torch.from_numpy(v) for k, v in encode(tok, [(p.a, p.b) for p in part]).items()}
             logits = net(**arrays)
-            tasks = torch.tensor([TASKS.index(p.task) for p in part])
+            heads = torch.tensor([tasks.index(p.task) for p in part])
             labels = torch.tensor([float(p.label) for p in part])
-            picked = logits[torch.arange(len(part)), tasks]
-            weights = torch.where((tasks == 0) & (labels == 1), torch.tensor(pos_weight), torch.tensor(1.0))
+            picked = logits[torch.arange(len(part)), heads]
+            weights = torch.where((heads == 0) & (labels == 1), torch.tensor(pos_weight), torch.tensor(1.0))
             loss = (loss_fn(picked, labels) * weights).mean()
             optimizer.zero_grad()
             loss.backward()
@@ -151,25 +152,26 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
             if number % 100 == 0:
                 log(f"  epoch {epoch + 1}, batch {number}/{len(batches)}: loss {total / seen:.4f} "
                     f"({time.perf_counter() - started:.0f} s)")
-        probs = predict(net, valid_pairs, tok)
+        probs = predict(net, valid_pairs, tok, tasks=tasks)
         labels = np.array([p.label for p in valid_pairs], dtype=np.float64)
         valid_loss = float(-np.mean(labels * np.log(probs + 1e-7) + (1 - labels) * np.log(1 - probs + 1e-7))) \
             if len(labels) else 0.0  # nothing kept apart (a tiny data set): the last epoch is kept
         record = {"epoch": epoch + 1, "train_loss": round(total / max(seen, 1), 4), "valid_loss": round(valid_loss, 4),
-                  **figures(valid_pairs, probs)}
+                  **figures(valid_pairs, probs, tasks)}
         history.append(record)
         log(f"  epoch {epoch + 1}: {json.dumps(record)}")
-        if valid_loss <= best_loss:
+        mark = valid_loss if keep == "loss" else -record[f"{tasks[0]}_pair_auc"]
+        if mark <= best_loss:
             best_loss, best_state = valid_loss, {k: v.clone() for k, v in net.state_dict().items()}
     net.load_state_dict(best_state)
-    export(net, tok, base, out)
+    export(net, tok, base, out, name)
     card = {"trained_s": round(time.perf_counter() - started, 1), "pairs": {"train": len(train_pairs),
             "validation": len(valid_pairs)}, "history": history, "settings": {"training": training.__dict__,
             "max_tokens": judge.max_tokens}}
     return card
 
 
-def export(net, tok, base: Path, out: Path) -> Path:
+def export(net, tok, base: Path, out: Path, name: str = "judge.onnx") -> Path:
     """Write the model as ONNX, quantised to int8 (matrix weights and the word embeddings), with the
     tokenizer beside it, into `out` (replaced whole)."""
     import torch
@@ -188,9 +190,9 @@ def export(net, tok, base: Path, out: Path) -> Path:
         quantize_dynamic(str(work / "fp32.onnx"), str(work / "judge.onnx"), weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul", "Gather"])
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(work / "judge.onnx", out / ".judge.onnx.tmp")
-        os.replace(out / ".judge.onnx.tmp", out / "judge.onnx")
+        shutil.copyfile(work / "judge.onnx", out / f".{name}.tmp")
+        os.replace(out / f".{name}.tmp", out / name)
         shutil.copyfile(base / "tokenizer.json", out / "tokenizer.json")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return out / "judge.onnx"
+    return out / name

@@ -50,6 +50,7 @@ def _answer_html(answer: Answer, slide: int, t: Texts = EN) -> str:
 
 _PROBLEMS = {"refused (the guidance does not answer it as asked)": "problem_refused",
              "not a direct answer (the guidance's closest passages are quoted)": "problem_closest",
+             "the guidance contradicts the question's premise (what it says instead is quoted)": "problem_premise",
              "no citations": "problem_no_citations"}
 _UNSUPPORTED = re.compile(r"^(\d+) sentence\(s\) not supported by the passage they cite \((marked \[unsupported\]|left out)\)$")
 

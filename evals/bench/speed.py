@@ -53,16 +53,17 @@ def run_bench(settings: Settings, corpus: Path, factory, textbook=None, limit: i
         t = time.perf_counter()
         assistant.searcher.search(q + " ?")  # a different string: not the query-vector cache
         retrieval.append((time.perf_counter() - t) * 1000)
-    judge = getattr(assistant.searcher, "judge", None)  # the trained judge, when the assistant has one
-    judged = [0.0, 0]
+    models = {name: getattr(assistant.searcher, name, None) for name in ("judge", "premise")}  # trained models
+    models = {name: m for name, m in models.items() if m is not None}
+    spent = {name: [0.0, 0] for name in models}
     for q in questions:
-        before = (judge.model_seconds, judge.pairs_scored) if judge is not None else (0.0, 0)
+        before = {name: (m.model_seconds, m.pairs_scored) for name, m in models.items()}
         t = time.perf_counter()
         assistant.ask(q)
         answers.append((time.perf_counter() - t) * 1000)
-        if judge is not None:
-            judged[0] += judge.model_seconds - before[0]
-            judged[1] += judge.pairs_scored - before[1]
+        for name, m in models.items():
+            spent[name][0] += m.model_seconds - before[name][0]
+            spent[name][1] += m.pairs_scored - before[name][1]
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
@@ -76,9 +77,10 @@ def run_bench(settings: Settings, corpus: Path, factory, textbook=None, limit: i
         "first_answer_after_ingest_s": round(first_answer, 2),
         "retrieval_ms": _stats(retrieval),
         "answer_ms": _stats(answers),
-        "judge": {"ms_per_answer": round(judged[0] * 1000 / max(len(questions), 1), 1),
-                  "pairs_per_answer": round(judged[1] / max(len(questions), 1), 1),
-                  "share_of_answer_time": round(judged[0] * 1000 / max(sum(answers), 1e-9), 3)} if judge else None,
+        **{name: {"ms_per_answer": round(seconds * 1000 / max(len(questions), 1), 1),
+                  "pairs_per_answer": round(pairs / max(len(questions), 1), 1),
+                  "share_of_answer_time": round(seconds * 1000 / max(sum(answers), 1e-9), 3)}
+           for name, (seconds, pairs) in spent.items()},
     }
     if textbook is not None:
         t = time.perf_counter()
@@ -139,10 +141,11 @@ def table(result: dict) -> str:
         ("retrieval ms p50/p95/p99", "/".join(str(v) for v in result["retrieval_ms"].values())),
         ("offline answer ms p50/p95/p99", "/".join(str(v) for v in result["answer_ms"].values())),
     ]
-    if result.get("judge"):
-        j = result["judge"]
-        rows.append(("judge: ms / pairs per answer, share", f"{j['ms_per_answer']} / {j['pairs_per_answer']}, "
-                                                          f"{j['share_of_answer_time']:.0%}"))
+    for name in ("judge", "premise"):  # the trained models' share (the premise check: assistant/judge/premise.py)
+        if result.get(name):
+            j = result[name]
+            rows.append((f"{name}: ms / pairs per answer, share", f"{j['ms_per_answer']} / {j['pairs_per_answer']}, "
+                                                               f"{j['share_of_answer_time']:.0%}"))
     if "textbook" in result:
         rows.append(("textbook retrieval ms p50/p95/p99", "/".join(str(v) for v in result["textbook"]["retrieval_ms"].values())))
         rows.append(("retrieval p50, ours / textbook", result["textbook"]["retrieval_p50_ratio_ours_to_textbook"]))

@@ -1,0 +1,85 @@
+"""The premise check: a question built on something the guidance does not say is told so, with what the
+guidance does say quoted and cited; the shipped model is the one its data builds and tells a twisted premise
+from the same claim stated truly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from assistant.extractive import ExtractiveAnswerer
+from assistant.frame import frame
+from assistant.judge.answerable import FEATURES, Answerability
+from assistant.judge.model import MODEL_DIR
+from assistant.judge.premise import Premise, data_hash
+from assistant.refusal import RefusalPolicy
+from assistant.service import Assistant
+from corpus.records import Passage, Provenance
+from corpus.settings import JudgeSettings
+
+TRAIN = ROOT / "evals" / "train"
+SAYS = "Regular monitoring of the AI system's performance is needed throughout the contract."
+ASIDE = "The contract should state that the public body owns its data and any outputs."
+
+
+class Found:
+    """A searcher at the assistant's seam that returns passages as the judge's reranking leaves them."""
+
+    def __init__(self, passages):
+        self.passages = passages
+
+    def search(self, query, k=None, scope=None):
+        return self.passages
+
+    def catalog(self):
+        from index.catalog import Catalog
+
+        return Catalog({})
+
+
+def judged(text: str, contradicts: float, n: int = 1) -> Passage:
+    signals = {"judge": 0.9, "units": {0: 0.9}, "premise": {0: contradicts}}
+    return Passage(rank=n, chunk_id=f"c{n}", doc_id=f"guide/{n}.md", section="Contract management", page=None,
+                   text=text, score=1.0, provenance=Provenance(title="Contract management"), similarity=0.7,
+                   signals=signals)
+
+
+def assistant(passages, cut=0.6):
+    confident = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES),
+                              [[[1.0 if f == "best" else 0.0] for f in FEATURES]], [[0.0]],
+                              {"thresholds": {"answer": 0.5, "closest": 0.2}})
+    policy = RefusalPolicy(judge=JudgeSettings(), answerability=confident, premise_cut=cut)
+    return Assistant(Found(passages), ExtractiveAnswerer(), policy=policy)
+
+
+def test_a_contradicted_premise_is_told_so_and_what_the_guidance_says_is_quoted():
+    question = "Since the guide says AI systems are set-and-forget once bought, what is the least monitoring we need?"
+    answer = assistant([judged(ASIDE, 0.1, 1), judged(SAYS, 0.93, 2)]).ask(question)
+    assert answer.kind == "premise" and not answer.refused
+    assert answer.answer.startswith(frame()("premise"))
+    assert [c.quote for c in answer.citations] == [SAYS] and answer.citations[0].doc_id == "guide/2.md"
+    assert answer.to_dict()["kind"] == "premise"
+
+
+def test_under_the_cut_off_the_question_is_answered():
+    answer = assistant([judged(SAYS, 0.4, 1)]).ask("How often should we check the AI system's performance?")
+    assert answer.kind == "answer" and SAYS in answer.answer
+
+
+def test_the_shipped_premise_check_was_trained_on_the_data_in_the_repository():
+    """Change the training data and this fails until `procure-ai train` rebuilds the model."""
+    card = json.loads((MODEL_DIR / Premise.card_name).read_text(encoding="utf-8"))
+    assert card["data_sha256"] == data_hash(TRAIN)
+    assert card["validation_int8"]["contradicts_pair_auc"] > 0.7  # the int8 model, on held-apart questions
+    assert card["answerable_flagged"] <= 0.02 and card["false_flagged"] >= 0.2  # at its cut-off, validation
+    assert Premise().cut == card["cut"] and Premise(settings=JudgeSettings(premise_cut=0.8)).cut == 0.8
+
+
+def test_a_question_refused_anyway_is_not_corrected_with_a_quote():
+    """A unit the premise check flags is no answer to a question the guidance does not cover at all."""
+    far = judged(SAYS, 0.97, 1)
+    far.signals.update({"judge": 0.01, "units": {0: 0.01}})
+    answer = assistant([far]).ask("Excel formula to flag rows where a date is under 90 days away, please")
+    assert answer.refused and answer.kind == "refusal" and not answer.citations
