@@ -355,7 +355,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str = ""
     answerer: str = "extractive"
-    kind: str = "answer"  # "answer"; "closest": not a direct answer, the closest passages quoted; "refusal"
+    kind: str = "answer"  # "answer"; "closest" (the closest passages); "premise" (what it says instead); "refusal"
     confidence: float | None = None  # the judge's probability that the best passage answers (None: no judge)
     language: str = "en"  # the question's, which the answer's own words (its frame) are in
 

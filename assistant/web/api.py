@@ -22,16 +22,22 @@ class BadRequest(ValueError):
         self.status = status
 
 
+DRAIN = 8  # a refused body up to this many times the limit is read to its end before the 413 is sent
+
+
 async def read_json(request, limit: int):
     """The request's JSON body; BadRequest(413) past `limit` bytes (by its Content-Length, or as it streams in),
     BadRequest(400) for a body that is not JSON or is nested too deeply to read."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        if int(declared) <= DRAIN * limit:
+            await _drain(request, 0, limit)
         raise BadRequest(f"the body is {int(declared):,} bytes; the limit is {limit:,}", 413)
     body = bytearray()
     async for part in request.stream():
         body += part
         if len(body) > limit:
+            await _drain(request, len(body), limit)
             raise BadRequest(f"the body is over the limit of {limit:,} bytes", 413)
     try:
         return json.loads(body)
@@ -39,6 +45,18 @@ async def read_json(request, limit: int):
         raise BadRequest(SHAPE) from None
     except RecursionError:
         raise BadRequest("the body is nested too deeply to read: " + SHAPE) from None
+
+
+async def _drain(request, read: int, limit: int) -> None:
+    """Read and drop the rest of a body refused as too large, up to DRAIN times the limit, so that the client,
+    still sending, reads the 413 rather than a connection reset (urllib: "Broken pipe")."""
+    try:
+        async for part in request.stream():
+            read += len(part)
+            if read > DRAIN * limit:
+                return
+    except Exception:  # noqa: BLE001 (a stream already read or a client gone: nothing left to drop)
+        return
 
 
 def parse_ask(body) -> Query:
