@@ -161,6 +161,7 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
         history.append(record)
         log(f"  epoch {epoch + 1}: {json.dumps(record)}")
         mark = valid_loss if keep == "loss" else -record[f"{tasks[0]}_pair_auc"]
+        mark = float("-inf") if mark != mark else mark  # no AUC (one label only, or nothing kept apart): the last epoch
         if mark <= best_loss:
             best_loss, best_state = valid_loss, {k: v.clone() for k, v in net.state_dict().items()}
     net.load_state_dict(best_state)
