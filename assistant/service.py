@@ -139,12 +139,14 @@ class Assistant:
 
     def _correction(self, question: str, passages: list[Passage], verdict: Verdict) -> Answer | None:
         """The answer to a question whose premise the guidance contradicts: says so, and quotes what it says instead
-        (the unit the premise check found), cited; None when that unit is not among the passages' units."""
+        (the unit the premise check found; for an item of a list, the whole list, since "twelve principles" is
+        answered by the list of them, not by one), cited; None when that unit is not among the passages' units."""
         sentences, lists = units(passages, self.answers.list_words)
-        found = [u for u in sentences + lists if (u.passage, u.start) == verdict.unit]
+        found = [u for u in sentences + lists if (u.passage, u.start) == verdict.unit][:1]
         if not found:
             return None
-        quoted = compose(question, passages, found[:1], "premise", self.frame)  # a sentence before a list it starts
+        whole = [u for u in lists if found[0].of_list is not None and u.of_list is found[0].of_list]
+        quoted = compose(question, passages, whole or found, "premise", self.frame)  # an item: its whole list
         return replace(quoted, answer=f"{verdict.reason}\n\n{quoted.answer}", kind="premise",
                        confidence=verdict.confidence, citations=with_editions(quoted.citations, self.catalog().documents))
 

@@ -83,3 +83,13 @@ def test_a_question_refused_anyway_is_not_corrected_with_a_quote():
     far.signals.update({"judge": 0.01, "units": {0: 0.01}})
     answer = assistant([far]).ask("Excel formula to flag rows where a date is under 90 days away, please")
     assert answer.refused and answer.kind == "refusal" and not answer.citations
+
+
+def test_a_contradicting_list_item_is_quoted_with_its_whole_list():
+    roles = ("Key roles include:\n- Procurement officer, who leads the procurement process.\n"
+             "- Project team leader, who owns the project's goals.\n- Legal officer, who can help navigate liability.\n")
+    flagged = judged(roles, 0.0, 1)
+    flagged.signals["premise"] = {roles.index("- Legal"): 0.95}
+    answer = assistant([flagged]).ask("Since the guide says the legal officer leads the procurement, what do they sign?")
+    assert answer.kind == "premise"
+    assert all(name in answer.answer for name in ("Procurement officer", "Project team leader", "Legal officer"))

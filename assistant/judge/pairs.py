@@ -69,7 +69,7 @@ def is_validation(qid: str, share: float) -> bool:
     return int(hashlib.sha256(qid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
 
 
-def _matches(unit: Unit, spans: list[str]) -> bool:
+def matches(unit: Unit, spans: list[str]) -> bool:
     """Whether a unit holds the evidence: a span inside it, or it inside a span (a list: two of its items, or
     one when that item is the whole answer)."""
     if unit.is_list:
@@ -83,7 +83,7 @@ def _matches(unit: Unit, spans: list[str]) -> bool:
 _FOUND: dict[tuple[int, str], list[Passage]] = {}  # (searcher, span) -> passages holding it: spans recur
 
 
-def _evidence_passages(spans: list[str], searcher, seen: set[str]) -> list[Passage]:
+def evidence_passages(spans: list[str], searcher, seen: set[str]) -> list[Passage]:
     """Passages holding the evidence that retrieval for the question missed."""
     found = []
     for span in spans:
@@ -105,15 +105,15 @@ def answer_pairs(line: dict, searcher, held: set[str], rng: random.Random, train
     answerable = bool(line.get("answerable"))
     spans = [normalise(s) for s in (line.get("evidence") or [])] if answerable else []
     seen = {p.chunk_id for p in passages}
-    passages = passages + _evidence_passages(spans, searcher, seen)
+    passages = passages + evidence_passages(spans, searcher, seen)
     if not answerable and line.get("near_evidence"):  # the passage a false premise twists: a hard negative
-        passages = passages + _evidence_passages([normalise(s) for s in line["near_evidence"]], searcher, seen)
+        passages = passages + evidence_passages([normalise(s) for s in line["near_evidence"]], searcher, seen)
     passages = [p for p in passages if p.doc_id not in held]
     sentences, lists = units(passages, list_words)
     q_terms = set(tokenize(question))
     positives, negatives = [], []
     for unit in sentences + lists:
-        (positives if spans and _matches(unit, spans) else negatives).append(unit)
+        (positives if spans and matches(unit, spans) else negatives).append(unit)
     if answerable and not positives:
         return []  # the evidence is not where a unit can quote it (a heading, a cut list): nothing to learn
     negatives.sort(key=lambda u: (-len(q_terms & u.terms), u.passage, u.start))  # the most alike first

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.judge.model import MODEL_DIR, PairModel
-from assistant.judge.pairs import Pair, _evidence_passages, _matches, held_out, is_validation
+from assistant.judge.pairs import Pair, evidence_passages, matches, held_out, is_validation
 from assistant.units import judged_text, units
 from corpus.settings import AnswerSettings, JudgeSettings, TrainingSettings
 from corpus.text import normalise, tokenize
@@ -91,9 +91,9 @@ def line_pairs(line: dict, searcher, held: set[str], rng: random.Random, trainin
         return []
     passages = searcher.search(question, training.passages)
     seen = {p.chunk_id for p in passages}
-    passages = [p for p in passages + _evidence_passages(spans, searcher, seen) if p.doc_id not in held]
+    passages = [p for p in passages + evidence_passages(spans, searcher, seen) if p.doc_id not in held]
     sentences, lists = units(passages, list_words)
-    matched = [u for u in sentences + lists if _matches(u, spans)]
+    matched = [u for u in sentences + lists if matches(u, spans)]
     if not matched:
         return []
     others = [u for u in sentences + lists if u not in matched]
