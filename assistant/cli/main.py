@@ -146,13 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("train", help="rebuild the trained judge from the written questions in evals/train/ "
-                       "(about an hour on 2 cores); writes the model and its card")
+                       "and the premise check (about 1.5 hours on 2 cores); writes the models and their cards")
     p.add_argument("corpus", type=Path, help="the guidance the questions were written from, e.g. ../shared/corpus")
     p.add_argument("--data", type=Path, help="folder of training files (default: evals/train/ of this repository)")
     p.add_argument("--out", type=Path, help="where to write the model (default: the shipped judge, assistant/judge/model/)")
     p.add_argument("--work-dir", type=Path, help="keep the training index and pairs here between runs")
     p.add_argument("--only", choices=("judge", "premise"), help="rebuild one model (default: the judge, then the "
-                   "premise check, about 15 minutes more, which reads with the judge to pick its cut-off)")
+                   "premise check, about 30 minutes more, which reads with the judge to pick its cut-off)")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
 
     p = sub.add_parser("status", help="what the index holds, document by document in each collection, and whether "
