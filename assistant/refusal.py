@@ -68,9 +68,12 @@ class Verdict:
     unit: tuple[int, int] | None = None
 
 
-def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics) -> list[str]:
+def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics, language: str = "") -> list[str]:
+    """The first `n` titles and sections of the passages; those in `language` only, where there are any (a
+    reader of an English question is pointed to English guidance even when the search also found the Welsh)."""
+    readable = [p for p in passages if p.provenance.language in ("", language)] if language else []
     topics: list[str] = []
-    for p in passages:
+    for p in readable or passages:
         leaf = p.section.split(" > ")[-1] if p.section else ""
         topic = p.title if not leaf or leaf == p.title else f"{p.title}: {leaf}"
         if topic not in topics:
@@ -95,7 +98,7 @@ class RefusalPolicy:
         self.frame = frame or frame_for()
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
-        nearest = nearest_topics(passages, self.settings.nearest_topics)
+        nearest = nearest_topics(passages, self.settings.nearest_topics, self.frame.language)
         if not passages:
             return Verdict(True, self.frame("nothing_matches"), nearest, "refusal")
         missing = self.missing_name(question, passages)

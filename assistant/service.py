@@ -16,7 +16,7 @@ from assistant.units import units
 from assistant.verify import render, renumber, verify
 from corpus.language import detect
 from corpus.records import Answer, Passage, Query, Scope, Turn
-from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings, RefusalSettings
+from corpus.settings import AnswerSettings, CheckSettings, ConversationSettings
 from index.catalog import Catalog
 
 OnToken = Callable[[str], None]
@@ -113,15 +113,13 @@ class Assistant:
         passages = self.searcher.search(standalone, None, query.scope)
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
+        corrected = self._correction(question, passages, verdict) if verdict.kind == "premise" else None
         if verdict.refuse:
-            mine = [p for p in passages if p.provenance.language in ("", self.frame.language)]
-            elsewhere = bool(passages) and not mine
-            if mine and len(mine) < len(passages):  # topics in the question's language, which it can read
-                verdict = replace(verdict, nearest=nearest_topics(mine, RefusalSettings.nearest_topics))
+            elsewhere = bool(passages) and all(p.provenance.language not in ("", self.frame.language) for p in passages)
             answer = Answer(question=question, answer=refusal_text(verdict, self.frame, elsewhere), refused=True,
                             answerer="refusal", kind="refusal", confidence=verdict.confidence)
-        elif verdict.kind == "premise" and (answer := self._correction(question, passages, verdict)) is not None:
-            pass
+        elif corrected is not None:
+            answer = corrected
         else:
             answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
             if verdict.kind == "closest" and not answer.refused:
@@ -152,7 +150,7 @@ class Assistant:
 
     def _verified(self, answer: Answer, passages: list[Passage]) -> Answer:
         if answer.refused and not answer.answer:
-            verdict = Verdict(True, self.frame("not_covered"), nearest_topics(passages))
+            verdict = Verdict(True, self.frame("not_covered"), nearest_topics(passages, language=self.frame.language))
             return Answer(question=answer.question, answer=refusal_text(verdict, self.frame), refused=True,
                           answerer=answer.answerer, kind="refusal")
         if self.support is None or answer.refused:
@@ -162,7 +160,7 @@ class Assistant:
                          self.check.support_threshold)
         sentences, citations = renumber(checked, by_number)
         if not any(s.supported for s in checked):
-            verdict = Verdict(True, self.frame("not_directly_reason"), nearest_topics(passages))
+            verdict = Verdict(True, self.frame("not_directly_reason"), nearest_topics(passages, language=self.frame.language))
             return Answer(question=answer.question, answer=refusal_text(verdict, self.frame), refused=True,
                           sentences=sentences, answerer=answer.answerer, kind="refusal")
         if all(s.supported for s in checked) and self.answerer.verbatim:

@@ -66,26 +66,35 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
     return card
 
 
-def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory, log) -> tuple[list[Pair], list[Pair]]:
-    """The training and validation pairs, from `work_dir` when built there from the same data and settings."""
+def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory, log, name: str = "pairs",
+           recipe: list | None = None, builder=build, digest=data_hash) -> tuple[list[Pair], list[Pair]]:
+    """The training and validation pairs, from `work_dir` when built there from the same data and settings:
+    `builder(data, searcher, training, log)` over the training index otherwise (the judge's pairs.build, or the
+    premise check's), keyed by `digest(data)` and the `recipe` of settings they depend on."""
     from index.search import Searcher
 
     t = settings.training  # only what the pairs depend on
-    recipe = json.dumps([t.seed, t.negatives, t.passages, t.validation, settings.answers.list_words]).encode()
-    key = data_hash(data)[:16] + "-" + hashlib.sha256(recipe).hexdigest()[:8]
-    cached = [work_dir / f"pairs-{key}-{name}.jsonl" for name in ("train", "validation")]
+    recipe = recipe or [t.seed, t.negatives, t.passages, t.validation, settings.answers.list_words]
+    key = digest(data)[:16] + "-" + hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:8]
+    cached = [work_dir / f"{name}-{key}-{part}.jsonl" for part in ("train", "validation")]
     if all(path.exists() for path in cached):
         return tuple([Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
                      for path in cached)
+    work, index = _training_index(settings, corpus, work_dir, factory, log)
+    log(f"building {name}")
+    pairs = builder(data, Searcher(index, work.retrieval), settings.training, log)
+    for part, path in zip(pairs, cached):
+        save_pairs(part, path)
+    return pairs
+
+
+def _training_index(settings: Settings, corpus: Path, work_dir: Path, factory, log=lambda line: None):
+    """(settings, index) of the training index in work_dir/index, the corpus ingested (nothing to do when it is)."""
     work = replace(factory.offline(settings), data_dir=work_dir / "index")
     log(f"indexing {corpus}")
     index = factory.build_index(work)
     factory.ingest(work, [corpus], index)
-    log("building pairs")
-    pairs = build(data, Searcher(index, work.retrieval), settings.training, log)
-    for part, path in zip(pairs, cached):
-        save_pairs(part, path)
-    return pairs
+    return work, index
 
 
 def thresholds(pairs: list[Pair], probs: np.ndarray) -> dict:
@@ -123,25 +132,13 @@ def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, fac
     validation questions asked of the whole pipeline, and write its card (out/premise.json)."""
     from assistant.judge import premise
     from index.embedder import bundled_model_path
-    from index.search import Searcher
 
     started = time.perf_counter()
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
-    work = replace(factory.offline(settings), data_dir=work_dir / "index")
-    index = factory.build_index(work)
-    factory.ingest(work, [corpus], index)
     t = settings.training
-    key = premise.data_hash(data)[:16] + "-" + hashlib.sha256(json.dumps(
-        ["claims", t.seed, t.passages, t.validation, t.premise_answerable, settings.answers.list_words]).encode()).hexdigest()[:8]
-    cached = [work_dir / f"premise-{key}-{name}.jsonl" for name in ("train", "validation")]
-    if all(path.exists() for path in cached):
-        train_pairs, valid_pairs = ([Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
-                                    for path in cached)
-    else:
-        log("building premise pairs")
-        train_pairs, valid_pairs = premise.build(data, Searcher(index, work.retrieval), t, log)
-        for part, path in zip((train_pairs, valid_pairs), cached):
-            save_pairs(part, path)
+    train_pairs, valid_pairs = _pairs(settings, data, corpus, work_dir, factory, log, "premise", ["claims", t.seed,
+                                      t.passages, t.validation, t.premise_answerable, settings.answers.list_words],
+                                      premise.build, premise.data_hash)
     pairs_s = time.perf_counter() - started
     log(f"{len(train_pairs)} training pairs, {len(valid_pairs)} validation pairs ({pairs_s:.0f} s); training")
     shape = replace(t, layers=t.premise_layers, epochs=t.premise_epochs)
@@ -150,7 +147,8 @@ def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, fac
     model = premise.Premise(out, replace(settings.judge, premise_cut=1.0))
     probs = np.array([model.contradicts(p.a, [p.b])[0] for p in valid_pairs])
     log("picking the cut-off on the validation questions")
-    card.update(pick_premise_cut(settings, data, out, factory, work, index))
+    work, index = _training_index(settings, corpus, work_dir, factory)
+    card.update(pick_premise_cut(settings, data, model, Judge(out, settings.judge), factory, work, index))
     card.update({
         "model": f"MiniLM (all-MiniLM-L6-v2, Apache-2.0), its first {t.premise_layers} layers, mean pooling, head: contradicts",
         "data_sha256": premise.data_hash(data),
@@ -165,15 +163,14 @@ def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, fac
     return card
 
 
-def pick_premise_cut(settings: Settings, data: Path, out: Path, factory, work: Settings, index) -> dict:
+def pick_premise_cut(settings: Settings, data: Path, model, judge: Judge, factory, work: Settings, index) -> dict:
     """The premise check's cut-off: each validation question (answerable, or a false premise or presupposition)
-    asked of the whole pipeline (the judge and the premise check in `out`, over the training `index`), its highest
+    asked of the whole pipeline (`judge` and the premise check `model`, over the training `index`), its highest
     premise score kept, the cut-off the lowest that flags at most `premise_false_flags` of the answerable ones."""
     from assistant.judge import premise
 
     t = settings.training
-    model = premise.Premise(out, replace(settings.judge, premise_cut=1.0))
-    assistant = factory.build_assistant(work, index=index, judge=Judge(out, settings.judge), premise=model)
+    assistant = factory.build_assistant(work, index=index, judge=judge, premise=model)
     answerable, false = [], []
     for line in premise.load_lines(data):
         if not is_validation(line["id"], t.validation) or (not line.get("answerable")

@@ -25,20 +25,21 @@ that it flags at most a set share of answerable ones.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import numpy as np
 
 from assistant.judge.model import MODEL_DIR, PairModel
-from assistant.judge.pairs import Pair, evidence_passages, matches, held_out, is_validation
+from assistant.judge import pairs
+from assistant.judge.pairs import Pair, evidence_passages, held_out, is_validation, matches
 from assistant.units import judged_text, units
 from corpus.settings import AnswerSettings, JudgeSettings, TrainingSettings
 from corpus.text import normalise, tokenize
 
 TASK = ("contradicts",)
 FALSE = ("false_premise", "presupposition")
+FOLDERS = ("premise",)  # beside the judge's training files: the premise pairs (evals/train/premise/)
 
 
 class Premise(PairModel):
@@ -61,23 +62,13 @@ class Premise(PairModel):
 
 
 def load_lines(folder: Path) -> list[dict]:
-    """The judge's training lines and the premise pairs (folder/premise/), questions only, in file order."""
-    out = []
-    for path in [*sorted(Path(folder).glob("*.jsonl")), *sorted((Path(folder) / "premise").glob("*.jsonl"))]:
-        out += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [line for line in out if line.get("type", "question") == "question"]
+    """The judge's training lines and the premise pairs, questions only (no follow-ups), in file order."""
+    return [line for line in pairs.load_lines(folder, FOLDERS) if line.get("type", "question") == "question"]
 
 
 def data_hash(folder: Path) -> str:
     """sha256 over every file the premise check learns from."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    files = [*sorted(Path(folder).glob("*.jsonl")), *sorted((Path(folder) / "premise").glob("*.jsonl")),
-             Path(folder) / "held-out.txt"]
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return pairs.data_hash(folder, FOLDERS)
 
 
 def line_pairs(line: dict, searcher, held: set[str], rng: random.Random, training: TrainingSettings,
