@@ -260,6 +260,8 @@ def test_llm_tokens_stream_into_the_chat_and_the_verified_answer_replaces_them(l
 def test_filter_by_document(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(server, wait_until="load")
+    # the page's load event redraws the toolbar in the page's language: a choice made before it is answered is undone
+    page.wait_for_function("window.procureAiLang !== undefined", timeout=30_000)
     choose(page, "Search in", "Test Guide")  # the document list narrows to the collection's documents
     page.get_by_label("Document").click()
     page.wait_for_function("document.querySelectorAll('[role=option]').length == 2", timeout=10_000)
