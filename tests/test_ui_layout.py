@@ -232,6 +232,37 @@ def test_presenter_slide_and_passage_fit_the_window(layout_server, browser, widt
     page.close()
 
 
+LONGEST = """() => [...document.querySelectorAll('.slide .answer')].map(a => a.querySelectorAll('p, li').length)"""
+
+
+@pytest.mark.parametrize("width,height", [s for s in SIZES if s[0] > WIDE], ids=[f"{w}x{h}" for w, h in SIZES if w > WIDE])
+def test_every_presenter_slide_fits_below_its_question(layout_server, browser, width, height):
+    """A long answer is set smaller, its sources too, and what still does not fit scrolls in its own column:
+    the page itself never scrolls, the bar and the question stay in view, the type stays projector-sized."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(layout_server + "/present#1", wait_until="load")
+    lines = page.evaluate(LONGEST)
+    assert max(lines) >= 8, lines  # the deck has an answer too long for one 720-pixel slide at full size
+    shrunk = 0
+    for n in range(1, len(lines) + 1):
+        page.goto(layout_server + f"/present#{n}", wait_until="load")
+        page.wait_for_timeout(200)
+        slide = f"#slide-{n}"
+        assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1"), n
+        assert in_view(page, "#next") and in_view(page, f"{slide} h1")
+        size = page.evaluate(f"parseFloat(getComputedStyle(document.querySelector('{slide} .answer')).fontSize)")
+        assert size >= 20, (n, size)
+        shrunk += size < 30
+        last = page.locator(f"{slide} .answer").locator("p, li").last
+        last.scroll_into_view_if_needed()
+        assert last.evaluate(IN_VIEW), n  # the answer's end can be scrolled to inside its column
+        assert in_view(page, f"{slide} h1")  # and the question stays
+    if height <= 720:
+        assert shrunk, "no slide was set smaller at 720 pixels high"
+    shot(page, f"presenter-long-answer-{width}x{height}.png")
+    page.close()
+
+
 def fonts_of(page, cdp, selector: str) -> set[tuple[str, bool]]:
     """(family, is a web font) of every font Chromium used to draw the text of each element matching `selector`."""
     root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
