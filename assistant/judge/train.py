@@ -5,8 +5,8 @@ mean pooling, so the judge pools the same way (a classifier reading the [CLS]
 position through a new, random pooler did not learn in the pilot of
 ../shared/OFFLINE.md), and the new head learns faster than the body it sits
 on (`head_lr` against `body_lr`). Only the first `layers` layers are kept
-(the judge keeps all 6: 3 read twice as fast but answered far more of the
-questions it should refuse; the measured trade is in evals/results/judge.md).
+(the judge keeps all 6: 3 read twice as fast but missed twice as many
+questions to refuse; the measured trade is in evals/results/judge.md).
 Everything random is seeded and batches are formed in a fixed order, so the
 same data and settings give the same model; the card records the data's hash.
 """
