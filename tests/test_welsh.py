@@ -159,9 +159,7 @@ def test_welsh_questions_find_their_welsh_evidence_in_the_top_five(bilingual):
     assert set(groups) == {"cy->cy", "en->en", "cy->en", "cy refusal"}
     assert groups["cy->cy"]["cases"] == 40 and groups["cy->cy"]["hit@5"] >= 0.8
     assert groups["cy->cy"]["false_refusal_rate"] <= 0.15 and groups["cy->cy"]["cited_evidence"] >= 0.8
-    # English twins: 14 of 18 with the 6-layer judge reading 8 units (15 with 3 layers reading 16: cy-en-015's
-    # evidence is now 6th); evals/results/welsh.md
-    assert groups["en->en"]["hit@5"] >= 0.75
+    assert groups["en->en"]["hit@5"] >= 0.8
     welsh = [r for r in result.results if r.group.startswith("cy") and not r.refused]
     assert welsh and all(r.answer.startswith(("O *", "Nid yw'r canllawiau")) for r in welsh)
 
