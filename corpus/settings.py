@@ -88,9 +88,9 @@ class JudgeSettings:
 
     enabled: bool = True  # off: the answerer's own scores and a similarity floor decide (for comparison)
     pool: int = 10  # passages retrieved for the judge to rerank into the top_k
-    units: int = 8  # units (sentences, lists) it reads, the best by the cheap scores first (8 at 6 layers take what 16 took at 3)
+    units: int = 16  # units (sentences, lists) it reads, the best by the cheap scores first
     max_tokens: int = 128  # word pieces of question and unit together
-    rerank_weight: float = 0.5  # the best unit's logit against the passage's fused retrieval z-score
+    rerank_weight: float = 1.0  # the best unit's logit against the passage's fused retrieval z-score
     # answerability (assistant/judge/answerable.py) at or above `answer`: answered; from `closest` up to it:
     # "does not answer directly; the closest it says is"; below: refused. None: the cut-offs `procure-ai train`
     # picked on its validation questions, in the model's answerable.json
@@ -111,7 +111,7 @@ class TrainingSettings:
     """How `procure-ai train` builds the judge from evals/train/ (fixed seed: the same data gives the same model)."""
 
     seed: int = 20261130
-    layers: int = 6  # of MiniLM's 6: all of them read finely enough to refuse; fewer read faster
+    layers: int = 3  # of MiniLM's 6, kept: the judge must read 16 units in tens of milliseconds on 2 cores
     epochs: int = 2
     batch: int = 32
     body_lr: float = 5e-5
@@ -125,7 +125,7 @@ class TrainingSettings:
     answerability_hidden: int = 16  # units in the answerability model's one hidden layer
     answerability_alpha: float = 0.01  # its L2 penalty
     premise_answerable: int = 1500  # answerable training questions whose units teach the premise check what holds
-    premise_layers: int = 6  # all of MiniLM's layers, as the judge: it reads only the first `premise_units` units
+    premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads a few units, not sixteen
     premise_epochs: int = 3  # the epoch with the best validation pair AUC is kept
     premise_false_flags: float = 0.01  # its cut-off flags at most this share of answerable validation questions
 

@@ -4,9 +4,8 @@ Started from the bundled all-MiniLM-L6-v2 weights. That model was trained for
 mean pooling, so the judge pools the same way (a classifier reading the [CLS]
 position through a new, random pooler did not learn in the pilot of
 ../shared/OFFLINE.md), and the new head learns faster than the body it sits
-on (`head_lr` against `body_lr`). Only the first `layers` layers are kept
-(the judge keeps all 6: 3 read twice as fast but missed twice as many
-questions to refuse; the measured trade is in evals/results/judge.md).
+on (`head_lr` against `body_lr`). Only the first `layers` layers are kept:
+at question time the judge reads a dozen or more short units on 2 cores.
 Everything random is seeded and batches are formed in a fixed order, so the
 same data and settings give the same model; the card records the data's hash.
 """
@@ -169,7 +168,7 @@ def train(train_pairs: list[Pair], valid_pairs: list[Pair], base: Path, out: Pat
     export(net, tok, base, out, name)
     card = {"trained_s": round(time.perf_counter() - started, 1), "pairs": {"train": len(train_pairs),
             "validation": len(valid_pairs)}, "history": history, "settings": {"training": training.__dict__,
-            "max_tokens": judge.max_tokens, "units": judge.units}}
+            "max_tokens": judge.max_tokens}}
     return card
 
 
