@@ -48,11 +48,16 @@ def held_out(folder: Path) -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
+def _files(folder: Path, also: tuple[str, ...]) -> list[Path]:
+    """The training files of `folder`, then those of its subfolders `also`, each group in name order."""
+    return [*sorted(Path(folder).glob("*.jsonl")), *(p for sub in also for p in sorted((Path(folder) / sub).glob("*.jsonl")))]
+
+
 def load_lines(folder: Path, also: tuple[str, ...] = ()) -> list[dict]:
     """Every line of the training files, in file and line order; `also`: subfolders read after them (the premise
     check's pairs, "premise")."""
     out = []
-    for path in [*sorted(Path(folder).glob("*.jsonl")), *(p for sub in also for p in sorted((Path(folder) / sub).glob("*.jsonl")))]:
+    for path in _files(folder, also):
         out += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return out
 
@@ -60,8 +65,8 @@ def load_lines(folder: Path, also: tuple[str, ...] = ()) -> list[dict]:
 def data_hash(folder: Path, also: tuple[str, ...] = ()) -> str:
     """sha256 over the training files and the held-out list, as they are, then the files of the subfolders `also`."""
     digest = hashlib.sha256()
-    files = sorted([*Path(folder).glob("*.jsonl"), Path(folder) / "held-out.txt"])
-    for path in [*files, *(p for sub in also for p in sorted((Path(folder) / sub).glob("*.jsonl")))]:
+    top = _files(folder, ())
+    for path in [*sorted([*top, Path(folder) / "held-out.txt"]), *_files(folder, also)[len(top):]]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
