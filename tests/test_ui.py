@@ -269,6 +269,11 @@ def test_filter_by_document(server, browser):
     page.keyboard.press("Escape")
     choose(page, "Search in", "All guidance")
     choose(page, "Document", "Contract clauses")
+    # switching the page's language and back redraws the lists: the document chosen stays chosen
+    page.get_by_role("button", name="Cymraeg", exact=True).click()
+    page.wait_for_function("document.documentElement.lang === 'cy'", timeout=10_000)
+    page.get_by_role("button", name="English", exact=True).click()
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=10_000)
     ask(page, "What happens to our data when we switch vendors?")  # unfiltered, this cites "Who to involve" too
     page.locator(".citation-card").first.wait_for(timeout=60_000)
     titles = page.locator(".citation-card h3").all_inner_texts()

@@ -90,16 +90,20 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
     def live_documents() -> dict:
         return assistant.catalog().documents  # reloaded when an ingest commits
 
-    def page(lang: str, collection: str, state: list, relabel: bool = True) -> list:
+    def page(lang: str, collection: str, document: str, state: list, relabel: bool = True) -> list:
         """The lists of collections and documents, read from the live index, and (`relabel`) every label of the
-        page in `lang`: updates in the order of `localised` below."""
+        page in `lang`: updates in the order of `localised` below. The collection and document chosen stay chosen
+        while the index still has them: a choice made before the page's load is answered, or before a switch of
+        language, is not undone."""
         t = texts(lang)
         documents = live_documents()
         choices = collection_choices(documents, t)
         collection = collection if collection in [v for _, v in choices] else ALL_GUIDANCE
+        in_collection = document_choices(documents, collection, t)
+        document = document if document in [v for _, v in in_collection] else ALL_DOCUMENTS
         named = (lambda key: {"label": t(key)}) if relabel else (lambda key: {})  # noqa: E731
         lists = [gr.update(choices=choices, value=collection, **named("search_in")),
-                 gr.update(choices=document_choices(documents, collection, t), value=ALL_DOCUMENTS, **named("document"))]
+                 gr.update(choices=in_collection, value=document, **named("document"))]
         if not relabel:
             return [gr.update()] * 2 + lists + [gr.update()] * (len(EXAMPLE_KEYS) + 9) + [lang]
         return [gr.update(value=f"# {t('title')}"), gr.update(value=t("switch")), *lists,
@@ -109,13 +113,13 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
                 gr.update(value=t("try_question")), *(gr.update(value=t(k)) for k in EXAMPLE_KEYS),
                 gr.update(label=t("comment")), gr.update(value=sources_html(state, t)), lang]
 
-    def on_load(collection: str, state: list, request: gr.Request):
+    def on_load(collection: str, document: str, state: list, request: gr.Request):
         lang = choose(request.query_params.get("lang") if request else None,
                       request.headers.get("accept-language") if request else None)
-        return page(lang, collection, state, relabel=lang != "en")  # the page is drawn in English
+        return page(lang, collection, document, state, relabel=lang != "en")  # the page is drawn in English
 
-    def switch_language(lang: str, collection: str, state: list):
-        return page(texts(lang)("switch_lang"), collection, state)
+    def switch_language(lang: str, collection: str, document: str, state: list):
+        return page(texts(lang)("switch_lang"), collection, document, state)
 
     def respond(message: str, history: list[dict], collection: str, document: str, state: list, lang: str):
         t = texts(lang)
@@ -199,9 +203,9 @@ def build_ui(assistant: Assistant, feedback=None, server: ServerSettings = Serve
         lang = gr.Textbox("en", visible="hidden", label="Language", elem_id="page-language")  # the page's scripts read it
         localised = [title, switch, collection, document, new, download, copy, chatbot, question, ask, try_label,
                      *example_buttons, comment, sources, lang]
-        demo.load(on_load, [collection, state], localised, queue=False,
+        demo.load(on_load, [collection, document, state], localised, queue=False,
                   show_progress="hidden").then(None, lang, None, js=LANGUAGE_JS)
-        switch.click(switch_language, [lang, collection, state], localised, queue=False,
+        switch.click(switch_language, [lang, collection, document, state], localised, queue=False,
                      show_progress="hidden").then(None, lang, None, js=LANGUAGE_JS)
         collection.change(lambda c, lg: gr.update(choices=document_choices(live_documents(), c, texts(lg)), value=ALL_DOCUMENTS),
                           [collection, lang], document, queue=False, show_progress="hidden")
