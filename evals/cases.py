@@ -16,6 +16,7 @@ HOLDOUT2 = Path(__file__).with_name("holdout2.jsonl")  # the same, later, refusa
 HOLDOUT3 = Path(__file__).with_name("holdout3.jsonl")
 HOLDOUT4 = Path(__file__).with_name("holdout4.jsonl")
 HOLDOUT5 = Path(__file__).with_name("holdout5.jsonl")  # written for the judge, before it was trained
+HOLDOUT6 = Path(__file__).with_name("holdout6.jsonl")  # written from the guidance alone while the 6-layer judge trained
 WELSH = Path(__file__).with_name("welsh.jsonl")  # Welsh questions, their English twins, Welsh refusals
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific", "presupposition",
        "absent_fact", "other_language", "task")
