@@ -16,7 +16,7 @@ TRAIN = ROOT / "evals" / "train"
 
 
 def test_every_training_line_passes_the_checker():
-    files = sorted(TRAIN.glob("*.jsonl")) + sorted((TRAIN / "premise").glob("*.jsonl"))
+    files = [*sorted(TRAIN.glob("*.jsonl")), *(p for sub in ("premise", "paraphrase") for p in sorted((TRAIN / sub).glob("*.jsonl")))]
     problems, counts = check_training(files, document_texts(MIRROR))
     assert problems == []
     assert counts["answerable:true_premise"] >= 400 and counts["unanswerable:false_premise"] >= 600

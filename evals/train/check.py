@@ -188,11 +188,12 @@ def check_eval(files: list[Path], texts: dict[str, str]) -> tuple[list[str], Cou
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, help="default: every evals/train/*.jsonl and premise/*.jsonl")
+    parser.add_argument("files", nargs="*", type=Path, help="default: every evals/train/*.jsonl, premise/*.jsonl and paraphrase/*.jsonl")
     parser.add_argument("--corpus", type=Path, default=None, help="the guidance mirror (default ../shared/corpus)")
     parser.add_argument("--eval", action="store_true", help="the files are evaluation sets in the gold format")
     args = parser.parse_args(argv)
-    files = args.files or sorted(HERE.glob("*.jsonl")) + sorted(HERE.glob("premise/*.jsonl"))
+    files = args.files or [*sorted(HERE.glob("*.jsonl")), *sorted(HERE.glob("premise/*.jsonl")),
+                           *sorted(HERE.glob("paraphrase/*.jsonl"))]
     texts = document_texts(args.corpus or default_corpus())
     problems, counts = (check_eval if args.eval else check_training)(files, texts)
     for problem in problems:
