@@ -12,7 +12,7 @@ from assistant.factory import build_assistant
 from corpus.settings import Settings
 from corpus.manifest import load_manifest
 from corpus.text import normalise
-from evals.cases import DEV, GOLD, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, WELSH, contains_evidence, load_cases
+from evals.cases import GOLD, SETS, contains_evidence, load_cases
 from evals.report import gate, table
 from evals.run import run
 from index.search import Searcher
@@ -30,8 +30,7 @@ def doc_texts():
     return texts
 
 
-@pytest.mark.parametrize("gold_set", [GOLD, DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, WELSH],
-                         ids=["gold", "dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "welsh"])
+@pytest.mark.parametrize("gold_set", list(SETS.values()), ids=list(SETS))
 def test_every_evidence_snippet_occurs_in_its_document(gold_set, doc_texts):
     for case in load_cases(gold_set):
         for snippet, doc in zip(case.evidence, case.evidence_docs):
@@ -49,7 +48,7 @@ def test_gold_set_covers_the_corpus_and_the_kinds_of_question():
     chapters = {p for p in load_manifest(MIRROR / "sources.toml") if p != "ocp-buying-ai/00-toc.md"}
     assert chapters <= covered
     assert sum(1 for c in cases if len(set(c.evidence_docs)) >= 2) >= 5
-    others = [c for path in (DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, WELSH) for c in load_cases(path)]
+    others = [c for path in SETS.values() if path != GOLD for c in load_cases(path)]
     assert len({c.id for c in cases + others}) == len(cases) + len(others)
 
 

@@ -20,7 +20,7 @@ from assistant.web.texts import FOLDER as WEB_TEXTS, catalogue as web_catalogue,
 from corpus.language import coverage, detect, radicals
 from corpus.manifest import load_manifest
 from corpus.settings import Settings
-from evals.cases import DEV, GOLD, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, WELSH, load_cases
+from evals.cases import SETS, WELSH, load_cases
 from evals.run import run
 
 WELSH_PDF = EXTRA / "toolkit-worker-voice-procurement-wales-cy.pdf"
@@ -42,7 +42,7 @@ def test_each_catalogue_has_the_same_keys_and_placeholders_in_both_languages(pai
 
 
 def test_every_question_of_the_eval_sets_is_detected_in_its_language():
-    cases = [c for path in (GOLD, DEV, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, WELSH) for c in load_cases(path)]
+    cases = [c for path in SETS.values() for c in load_cases(path)]
     wrong = [(c.id, c.question) for c in cases if detect(c.question) != c.language]
     assert not wrong and sum(c.language == "cy" for c in cases) == 60
     assert detect("What does 'Pecyn Cymorth: Llais y gweithwyr' say about planning?") == "en"  # a Welsh title

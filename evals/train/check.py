@@ -28,6 +28,7 @@ from evals.cases import load_cases
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
+SUBFOLDERS = ("premise", "paraphrase")  # checked after the top-level files: the premise pairs, the paraphrases
 # Documents no training line may use, so the judge is measured on documents it never saw.
 HELD_OUT = tuple(line.strip() for line in (HERE / "held-out.txt").read_text(encoding="utf-8").splitlines()
                  if line.strip() and not line.startswith("#"))
@@ -186,14 +187,18 @@ def check_eval(files: list[Path], texts: dict[str, str]) -> tuple[list[str], Cou
     return problems, counts
 
 
+def training_files(folder: Path = HERE) -> list[Path]:
+    """Every training file: the top-level ones, then each of `SUBFOLDERS`', in name order."""
+    return [*sorted(folder.glob("*.jsonl")), *(p for sub in SUBFOLDERS for p in sorted((folder / sub).glob("*.jsonl")))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, help="default: every evals/train/*.jsonl, premise/*.jsonl and paraphrase/*.jsonl")
+    parser.add_argument("files", nargs="*", type=Path, help="default: every training file (training_files)")
     parser.add_argument("--corpus", type=Path, default=None, help="the guidance mirror (default ../shared/corpus)")
     parser.add_argument("--eval", action="store_true", help="the files are evaluation sets in the gold format")
     args = parser.parse_args(argv)
-    files = args.files or [*sorted(HERE.glob("*.jsonl")), *sorted(HERE.glob("premise/*.jsonl")),
-                           *sorted(HERE.glob("paraphrase/*.jsonl"))]
+    files = args.files or training_files()
     texts = document_texts(args.corpus or default_corpus())
     problems, counts = (check_eval if args.eval else check_training)(files, texts)
     for problem in problems:
