@@ -28,8 +28,10 @@ from corpus.settings import AnswerSettings
 from corpus.text import sentence_spans, tokenize
 from index.sentences import SentenceVectors
 
-# a sentence that leans on the one before it, meaningless once that one is left out
-_LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|however|also|both|each|that)\b", re.I)
+# a sentence that leans on the one before it, meaningless once that one is left out: a word pointing back opens it,
+# or follows a short opening phrase ("In the best case, this person ...")
+_LEANING = re.compile(
+    r"(?:[^,.;:]{1,40},\s+)?(they|them|their|this|these|those|it|its|he|she|such|however|also|both|each|that)\b", re.I)
 
 
 class ExtractiveAnswerer:

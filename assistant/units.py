@@ -26,8 +26,6 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+")
 # where a list item's name ends: "Timeline: Establishing ...", "Legal officer, who can ...", "Performance, to enable ..."
 _NAME_END = re.compile(
     r":\s|\s[-–—]\s|,\s+(?=(?:such as|including|like|to|for example|e\.g\.|which|who|whose|where|or|so|that|as|with)\b)", re.I)
-# a sentence that leans on the one before it, meaningless once that one is left out
-_LEANING = re.compile(r"(they|them|their|this|these|those|it|its|he|she|such|however|also|both|each|that)\b", re.I)
 # sections that point elsewhere (reading lists) rather than give guidance: their sentences answer last
 _CELL = re.compile(r"\s\|\s")  # between the cells of a table row
 _POINTERS = re.compile(r"\b(resources?|further reading|references|read more|useful links|bibliography)\b", re.I)

@@ -22,6 +22,13 @@ CLAUSES = Passage(
          "The contract should state that the public body owns all of its data and any outputs. "
          "The vendor must return or delete the data when the contract ends.",
 )
+ROLES = Passage(
+    rank=1, chunk_id="roles", doc_id="guide/roles.md", section="Who to involve", page=None, score=1.0,
+    provenance=Provenance(title="Who to involve"),
+    text="Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
+         "- Project team leader, who represents the team buying. In the best case, this person owns the product "
+         "and the procurement roles.\n- Legal officer, who reviews the contract.",
+)
 READING = Passage(
     rank=3, chunk_id="reading", doc_id="guide/reading.md", section="Contract clauses > Resources", page=None, score=0.7,
     provenance=Provenance(title="Contract clauses"),
@@ -37,6 +44,9 @@ def answer(question: str, passages, **settings):
     # a list that answers "who" is quoted by its items' names, under the line that introduces it
     ("Which roles should be involved?", [WHO], {},
      ["Key roles include: Procurement officer; Legal officer; IT expert."], ["Who: Procurement teams"]),
+    # a detail of a list item that leans on it ("In the best case, this person ...") is not quoted after the list
+    ("Which roles should be involved in the procurement?", [ROLES], {},
+     ["Procurement officer; Project team leader; Legal officer."], ["this person"]),
     # of two near-identical sentences, one is quoted
     ("Who owns the data and outputs under the contract?", [CLAUSES], {},
      ["owns its data and any outputs"], ["owns all of its data"]),
