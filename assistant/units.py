@@ -26,6 +26,7 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+")
 # where a list item's name ends: "Timeline: Establishing ...", "Legal officer, who can ...", "Performance, to enable ..."
 _NAME_END = re.compile(
     r":\s|\s[-–—]\s|,\s+(?=(?:such as|including|like|to|for example|e\.g\.|which|who|whose|where|or|so|that|as|with)\b)", re.I)
+_NAME_WORDS = 16  # an item's name is at most this long: a longer one is a sentence, and its list is not quoted whole
 # sections that point elsewhere (reading lists) rather than give guidance: their sentences answer last
 _CELL = re.compile(r"\s\|\s")  # between the cells of a table row
 _POINTERS = re.compile(r"\b(resources?|further reading|references|read more|useful links|bibliography)\b", re.I)
@@ -122,11 +123,17 @@ def judged_text(passage: Passage, unit: Unit) -> str:
 
 
 def item_name(item: str) -> str:
-    """A list item by its name: "Timeline: Establishing ..." gives "Timeline"; an item with no short name stays whole."""
+    """A list item by its name: "Timeline: Establishing ..." gives "Timeline"; an item too long to be a name
+    (over `_NAME_WORDS` words) is named by what comes before its first comma, when that is short ("Licensing
+    and use, depending on the scope of your contract, to confirm ..." gives "Licensing and use": the guide's
+    bold names end at a comma the cleaned text no longer marks); an item with no short name stays whole."""
     text = _BULLET.sub("", item).strip().rstrip(".;")
     match = _NAME_END.search(text)
     if match and 0 < len(text[: match.start()].split()) <= (10 if match.group(0).startswith(":") else 8):
         return text[: match.start()].strip()
+    head = text.split(",", 1)[0].strip()
+    if len(text.split()) > _NAME_WORDS and head != text and 0 < len(head.split()) <= 8:
+        return head
     return text
 
 
@@ -158,7 +165,7 @@ def passage_lists(text: str, section: str = "") -> list[QuotedList]:
             s += len(_BULLET.match(text[s:e]).group(0))
             firsts.append(text[s : s + sentence_spans(text[s:e])[0][1]])
         names = [item_name(f) for f in firsts]
-        if any(len(n.split()) > 16 or not re.search(r"[^\W\d_]", n) for n in names):
+        if any(len(n.split()) > _NAME_WORDS or not re.search(r"[^\W\d_]", n) for n in names):
             continue
         out.append(QuotedList(lead, quoted, firsts, items, text[spans[0][0] : spans[-1][1]]))
     return out

@@ -75,6 +75,9 @@ def test_lists_are_read_with_the_line_that_introduces_them():
                                        for i in range(3))
     assert passage_lists(long_names) == []
     assert item_name("- Legal officer, who can help navigate data.") == "Legal officer"
+    # a long item is named by what precedes its first comma ("Licensing and use, depending on ...")
+    assert item_name("- Licensing and use, depending on the scope of your contract, to confirm licensing model and "
+                     "renewal terms.") == "Licensing and use"
     assert item_name("- A participant said this duplicates standard procurement work") == \
         "A participant said this duplicates standard procurement work"  # no short name: the item stays whole
 
