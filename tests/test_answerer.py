@@ -8,31 +8,35 @@ from assistant.extractive import ExtractiveAnswerer
 from corpus.records import Passage, Provenance
 from corpus.settings import AnswerSettings
 
-WHO = Passage(
-    rank=1, chunk_id="who", doc_id="guide/who.md", section="Who to involve", page=None, score=1.0,
-    provenance=Provenance(title="Who to involve"),
-    text="- Who: Procurement teams\n\nProcuring AI may require input across a range of stakeholders.\n\n"
-         "Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
-         "- Legal officer, who can help navigate data and liability.\n- IT expert, who checks the technical fit.",
+def passage(name: str, section: str, text: str, rank: int = 1, score: float = 1.0) -> Passage:
+    """A hand-made passage of guide/<name>.md, titled by its section's first part."""
+    return Passage(rank=rank, chunk_id=name, doc_id=f"guide/{name}.md", section=section, page=None, score=score,
+                   provenance=Provenance(title=section.split(" > ")[0]), text=text)
+
+
+WHO = passage(
+    "who", "Who to involve",
+    "- Who: Procurement teams\n\nProcuring AI may require input across a range of stakeholders.\n\n"
+    "Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
+    "- Legal officer, who can help navigate data and liability.\n- IT expert, who checks the technical fit.",
 )
-CLAUSES = Passage(
-    rank=2, chunk_id="clauses", doc_id="guide/clauses.md", section="Contract clauses > Data", page=None, score=0.8,
-    provenance=Provenance(title="Contract clauses"),
-    text="The contract should state that the public body owns its data and any outputs. "
-         "The contract should state that the public body owns all of its data and any outputs. "
-         "The vendor must return or delete the data when the contract ends.",
+CLAUSES = passage(
+    "clauses", "Contract clauses > Data",
+    "The contract should state that the public body owns its data and any outputs. "
+    "The contract should state that the public body owns all of its data and any outputs. "
+    "The vendor must return or delete the data when the contract ends.",
+    rank=2, score=0.8,
 )
-ROLES = Passage(
-    rank=1, chunk_id="roles", doc_id="guide/roles.md", section="Who to involve", page=None, score=1.0,
-    provenance=Provenance(title="Who to involve"),
-    text="Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
-         "- Project team leader, who represents the team buying. In the best case, this person owns the product "
-         "and the procurement roles.\n- Legal officer, who reviews the contract.",
+ROLES = passage(
+    "roles", "Who to involve",
+    "Key roles include:\n\n- Procurement officer, who leads the procurement process.\n"
+    "- Project team leader, who represents the team buying. In the best case, this person owns the product "
+    "and the procurement roles.\n- Legal officer, who reviews the contract.",
 )
-READING = Passage(
-    rank=3, chunk_id="reading", doc_id="guide/reading.md", section="Contract clauses > Resources", page=None, score=0.7,
-    provenance=Provenance(title="Contract clauses"),
-    text="Resources on data ownership clauses in contracts are listed in the annex of the model contract.",
+READING = passage(
+    "reading", "Contract clauses > Resources",
+    "Resources on data ownership clauses in contracts are listed in the annex of the model contract.",
+    rank=3, score=0.7,
 )
 
 

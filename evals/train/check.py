@@ -188,7 +188,8 @@ def check_eval(files: list[Path], texts: dict[str, str]) -> tuple[list[str], Cou
 
 
 def training_files(folder: Path = HERE) -> list[Path]:
-    """Every training file: the top-level ones, then each of `SUBFOLDERS`', in name order."""
+    """Every training file: the top-level ones, then each of `SUBFOLDERS`', in name order (the files the checker
+    checks; which of them a model reads is the model's choice, `assistant/judge/pairs.py`)."""
     return [*sorted(folder.glob("*.jsonl")), *(p for sub in SUBFOLDERS for p in sorted((folder / sub).glob("*.jsonl")))]
 
 
