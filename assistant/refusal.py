@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from assistant.frame import Frame, frame as frame_for
 from assistant.judge.answerable import features
+from corpus.language import ENGLISH
 from corpus.records import Passage
 from corpus.settings import JudgeSettings, RefusalSettings
 from corpus.text import tokenize
@@ -70,10 +71,14 @@ class Verdict:
 
 def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics, language: str = "") -> list[str]:
     """The first `n` titles and sections of the passages; those in `language` only, where there are any (a
-    reader of an English question is pointed to English guidance even when the search also found the Welsh)."""
-    readable = [p for p in passages if p.provenance.language in ("", language)] if language else []
+    reader of an English question is pointed to English guidance even when the search also found the Welsh).
+    Where there are none, a Welsh reader is pointed to English guidance (the Welsh guidance is a translation of
+    some of it, and Welsh readers read English), but an English reader to nothing rather than to Welsh titles."""
+    readable = [p for p in passages if p.provenance.language in ("", language)] if language else passages
+    if not readable and language != ENGLISH:
+        readable = passages
     topics: list[str] = []
-    for p in readable or passages:
+    for p in readable:
         leaf = p.section.split(" > ")[-1] if p.section else ""
         topic = p.title if not leaf or leaf == p.title else f"{p.title}: {leaf}"
         if topic not in topics:

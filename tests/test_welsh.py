@@ -132,6 +132,23 @@ def test_an_english_refusal_names_english_topics_only(bilingual):
     assert "Pecyn Cymorth" not in topics and "Llais" not in topics
 
 
+def test_nearest_topics_point_a_welsh_reader_to_english_but_never_an_english_reader_to_welsh():
+    """Where the search found only the other language's guidance: a Welsh reader is pointed to the English titles
+    (which they can read), an English reader to none rather than to titles like "Pecyn Cymorth"."""
+    from assistant.refusal import nearest_topics
+    from corpus.records import Passage, Provenance
+
+    def found(title: str, language: str) -> Passage:
+        return Passage(rank=1, chunk_id=title, doc_id=title, section=title, page=None, score=1.0, text="...",
+                       provenance=Provenance(title=title, language=language))
+
+    welsh, english = found("Pecyn Cymorth Llais Gweithwyr", "cy"), found("Contract management", "en")
+    assert nearest_topics([welsh, english], language="en") == ["Contract management"]
+    assert nearest_topics([welsh], language="en") == []
+    assert nearest_topics([english], language="cy") == ["Contract management"]
+    assert nearest_topics([welsh, english], language="cy") == ["Pecyn Cymorth Llais Gweithwyr"]
+
+
 def test_a_welsh_question_only_english_guidance_covers_says_so_in_welsh(bilingual):
     answer = bilingual.ask("Pa mor aml ddylen ni gyfarfod â'r gwerthwr wrth reoli contract AI?")
     assert answer.language == "cy"
