@@ -27,7 +27,13 @@ a named law or contract the question turns on ("Under the National Audit Act
 1983, ...") must appear in the passages, and a quoted or capitalised name of
 two or more words must be one the guidance uses anywhere. Without a judge
 (a configuration kept for comparison), a question whose best passage's cosine
-similarity is under `min_similarity` is refused.
+similarity is under `min_similarity` is refused. With it, a question whose
+best passage's cosine is under the much lower `topic_similarity` is refused
+whatever the judge says: nothing in the guidance is about it ("Please write a
+poem about spring"), and a judge that reads one unit against it at a time can
+still find a sentence it likes; no answerable training question but one in
+3,000 falls that low, since cosine with the passage that answers a question
+does not depend on how many other documents there are.
 """
 
 from __future__ import annotations
@@ -110,11 +116,13 @@ class RefusalPolicy:
         if missing:
             return Verdict(True, missing, nearest, "refusal")
         judged = any("judge" in p.signals for p in passages)
+        similarities = [p.similarity for p in passages if p.similarity is not None]  # keyword-only search has none
         if self.judge is None or self.answerability is None or not judged:
-            similarities = [p.similarity for p in passages if p.similarity is not None]
-            if similarities and max(similarities) < self.settings.min_similarity:  # keyword-only search has none
+            if similarities and max(similarities) < self.settings.min_similarity:
                 return Verdict(True, self.frame("not_covered"), nearest, "refusal")
             return Verdict(False, "", nearest)
+        if similarities and max(similarities) < self.settings.topic_similarity:
+            return Verdict(True, self.frame("not_covered"), nearest, "refusal")
         score = round(float(self.answerability.probability(features(question, passages))), 4)
         picked = self.answerability.card.get("thresholds", {})
         answer = self.judge.answer if self.judge.answer is not None else picked["answer"]

@@ -78,7 +78,10 @@ class CheckSettings:
 class RefusalSettings:
     """When the assistant says the guidance does not cover a question (assistant/refusal.py)."""
 
-    min_similarity: float = 0.36  # refuse when no passage's cosine with the question reaches this
+    min_similarity: float = 0.36  # without the judge: refuse when no passage's cosine with the question reaches this
+    # with the judge: refuse whatever it says when no passage's cosine reaches this (nothing in the guidance is about
+    # the question: a poem, a recipe); at most 1 in 3,000 answerable training questions falls under it
+    topic_similarity: float = 0.15
     nearest_topics: int = 3  # topics named in a refusal
 
 
@@ -87,10 +90,11 @@ class JudgeSettings:
     """The trained judge (assistant/judge/): which units it reads, and what its scores decide."""
 
     enabled: bool = True  # off: the answerer's own scores and a similarity floor decide (for comparison)
-    pool: int = 10  # passages retrieved for the judge to rerank into the top_k
-    units: int = 16  # units (sentences, lists) it reads, the best by the cheap scores first
+    pool: int = 20  # passages retrieved for the judge to rerank into the top_k: a wide pool costs little, since the
+    # judge reads only `units` units of it, chosen by the cheap scores (evals/results/judge.md has the choice)
+    units: int = 8  # units (sentences, lists) it reads, the best by the cheap scores first
     max_tokens: int = 128  # word pieces of question and unit together
-    rerank_weight: float = 1.0  # the best unit's logit against the passage's fused retrieval z-score
+    rerank_weight: float = 0.5  # the best unit's logit against the passage's fused retrieval z-score
     # answerability (assistant/judge/answerable.py) at or above `answer`: answered; from `closest` up to it:
     # "does not answer directly; the closest it says is"; below: refused. None: the cut-offs `procure-ai train`
     # picked on its validation questions, in the model's answerable.json
@@ -111,8 +115,8 @@ class TrainingSettings:
     """How `procure-ai train` builds the judge from evals/train/ (fixed seed: the same data gives the same model)."""
 
     seed: int = 20261130
-    layers: int = 3  # of MiniLM's 6, kept: the judge must read 16 units in tens of milliseconds on 2 cores
-    epochs: int = 2
+    layers: int = 6  # all of MiniLM's: eight units a question read by six layers cost what sixteen read by three did
+    epochs: int = 1  # one pass: a second costs as long again on 2 cores for little (evals/results/judge.md)
     batch: int = 32
     body_lr: float = 5e-5
     head_lr: float = 1e-3
@@ -125,7 +129,7 @@ class TrainingSettings:
     answerability_hidden: int = 16  # units in the answerability model's one hidden layer
     answerability_alpha: float = 0.01  # its L2 penalty
     premise_answerable: int = 1500  # answerable training questions whose units teach the premise check what holds
-    premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads a few units, not sixteen
+    premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads only a few units
     premise_epochs: int = 3  # the epoch with the best validation pair AUC is kept
     premise_false_flags: float = 0.01  # its cut-off flags at most this share of answerable validation questions
 

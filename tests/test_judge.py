@@ -102,6 +102,21 @@ def test_shipped_answerability_separates_the_validation_questions():
     assert figures["false_refusals"] <= 0.05 and figures["refusals"] >= REFUSED_AT_LEAST
 
 
+def test_with_a_judge_a_question_about_nothing_in_the_guidance_is_refused_whatever_the_judge_says():
+    """A unit the judge likes is no answer when no passage is about the question ("write a poem"): under the
+    topic floor the question is refused outright, not answered as "the closest it says"."""
+    alone = [1.0 if name == "best" else 0.0 for name in FEATURES]
+    model = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [[[v] for v in alone]], [[0.0]],
+                          {"thresholds": {"answer": 0.5, "closest": 0.2}})
+    policy = RefusalPolicy(judge=JudgeSettings(), answerability=model)
+    liked = passage(0.9)
+    liked.similarity = 0.12
+    verdict = policy.check("Please write a poem about spring.", [liked])
+    assert (verdict.refuse, verdict.kind, verdict.reason) == (True, "refusal", NOT_COVERED)
+    liked.similarity = 0.3  # about the question, however loosely: the judge decides
+    assert policy.check("Who owns our data?", [liked]).kind == "answer"
+
+
 def test_without_a_judge_a_distant_question_is_refused_on_similarity():
     far = passage(None)
     far.similarity = 0.1

@@ -242,7 +242,7 @@ def test_every_presenter_slide_fits_below_its_question(layout_server, browser, w
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(layout_server + "/present#1", wait_until="load")
     lines = page.evaluate(LONGEST)
-    assert max(lines) >= 8, lines  # the deck has an answer too long for one 720-pixel slide at full size
+    assert max(lines) >= 6, lines  # the deck has an answer too long for one 720-pixel slide at full size
     shrunk = 0
     for n in range(1, len(lines) + 1):
         page.goto(layout_server + f"/present#{n}", wait_until="load")

@@ -48,12 +48,17 @@ def held_out(folder: Path) -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
+JUDGE_FOLDERS = ("premise", "paraphrase", "conversational")  # subfolders the judge also learns from: the premise
+# pairs' questions; the paraphrases, written so that words the other files use only in questions to refuse also
+# appear in ones to answer; questions in a chat's register (instructions to the assistant among them)
+
+
 def _files(folder: Path, also: tuple[str, ...]) -> list[Path]:
     """The training files of `folder`, then those of its subfolders `also`, each group in name order."""
     return [*sorted(Path(folder).glob("*.jsonl")), *(p for sub in also for p in sorted((Path(folder) / sub).glob("*.jsonl")))]
 
 
-def load_lines(folder: Path, also: tuple[str, ...] = ()) -> list[dict]:
+def load_lines(folder: Path, also: tuple[str, ...] = JUDGE_FOLDERS) -> list[dict]:
     """Every line of the training files, in file and line order; `also`: subfolders read after them (the premise
     check's pairs, "premise")."""
     out = []
@@ -62,7 +67,7 @@ def load_lines(folder: Path, also: tuple[str, ...] = ()) -> list[dict]:
     return out
 
 
-def data_hash(folder: Path, also: tuple[str, ...] = ()) -> str:
+def data_hash(folder: Path, also: tuple[str, ...] = JUDGE_FOLDERS) -> str:
     """sha256 over the training files and the held-out list, as they are, then the files of the subfolders `also`."""
     digest = hashlib.sha256()
     top = _files(folder, ())

@@ -12,10 +12,9 @@ that holds and one twisted (evals/train/premise/), with the judge's false
 premises and presuppositions, and with ordinary questions' evidence and
 neighbours as text that contradicts nothing; each written premise is also
 read as a plain statement against its span, the comparison without the
-question's frame. It keeps all six of MiniLM's layers, where the judge keeps
-three: telling "sometimes" from "always" in the same words takes more than
-telling an answer from a neighbour, and it reads a handful of units, not
-sixteen. At question time it reads the
+question's frame. It keeps all six of MiniLM's layers, as the judge does:
+telling "sometimes" from "always" in the same words takes depth, and it reads
+only a handful of units. At question time it reads the
 few units the judge read that share most with the question
 (assistant/judge/rerank.py); at or over its cut-off the answer says the
 guidance does not say that and quotes what it does say (assistant/service.py).
