@@ -31,9 +31,10 @@ similarity is under `min_similarity` is refused. With it, a question whose
 best passage's cosine is under the much lower `topic_similarity` is refused
 whatever the judge says: nothing in the guidance is about it ("Please write a
 poem about spring"), and a judge that reads one unit against it at a time can
-still find a sentence it likes; no answerable training question but one in
-3,000 falls that low, since cosine with the passage that answers a question
-does not depend on how many other documents there are.
+still find a sentence it likes. No answerable training question falls that
+low, and the floor carries over to a user's own documents, since a question's
+cosine with the passage that answers it does not depend on how many others
+there are.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ def _plain(text: str) -> str:
 def refusal_text(verdict: Verdict, frame: Frame | None = None, elsewhere: bool = False) -> str:
     """The refusal's reason and the nearest topics; `elsewhere`: the passages found are in another language than
     the question's, which the assistant cannot read them against, so it says only that the guidance in the
-    question's language does not cover it, and where the other may."""
+    question's language does not cover it, and where the other may (a Welsh reader only: an English reader is
+    never pointed to Welsh titles, so for them `nearest` is empty then)."""
     frame = frame or frame_for()
     text = frame("not_covered_here") if elsewhere and verdict.reason == frame("not_covered") else verdict.reason
     if verdict.nearest:

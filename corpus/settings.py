@@ -80,7 +80,7 @@ class RefusalSettings:
 
     min_similarity: float = 0.36  # without the judge: refuse when no passage's cosine with the question reaches this
     # with the judge: refuse whatever it says when no passage's cosine reaches this (nothing in the guidance is about
-    # the question: a poem, a recipe); at most 1 in 3,000 answerable training questions falls under it
+    # the question: a poem, a recipe); under the lowest of the answerable training questions (evals/results/judge.md)
     topic_similarity: float = 0.15
     nearest_topics: int = 3  # topics named in a refusal
 

@@ -104,7 +104,7 @@ def test_shipped_answerability_separates_the_validation_questions():
 
 def test_with_a_judge_a_question_about_nothing_in_the_guidance_is_refused_whatever_the_judge_says():
     """A unit the judge likes is no answer when no passage is about the question ("write a poem"): under the
-    topic floor the question is refused outright, not answered as "the closest it says"."""
+    topic floor the question is refused outright, neither answered nor hedged as "the closest it says"."""
     alone = [1.0 if name == "best" else 0.0 for name in FEATURES]
     model = Answerability([0.0] * len(FEATURES), [1.0] * len(FEATURES), [[[v] for v in alone]], [[0.0]],
                           {"thresholds": {"answer": 0.5, "closest": 0.2}})

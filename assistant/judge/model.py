@@ -1,6 +1,6 @@
 """The trained judge at question time: its ONNX export run by onnxruntime, no torch.
 
-One small cross-encoder (MiniLM's first layers, mean-pooled, a two-way head;
+One small cross-encoder (MiniLM's first `layers` layers, all six as shipped, mean-pooled, a two-way head;
 assistant/judge/train.py) reads a question together with a text and says
 how likely the text answers it ("answers": the text is a unit of a passage,
 assistant/units.py) or how likely the question needs the one asked before it

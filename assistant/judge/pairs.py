@@ -59,8 +59,8 @@ def _files(folder: Path, also: tuple[str, ...]) -> list[Path]:
 
 
 def load_lines(folder: Path, also: tuple[str, ...] = JUDGE_FOLDERS) -> list[dict]:
-    """Every line of the training files, in file and line order; `also`: subfolders read after them (the premise
-    check's pairs, "premise")."""
+    """Every line of the training files, in file and line order; `also`: subfolders read after them (by default
+    the judge's, JUDGE_FOLDERS; the premise check passes its own)."""
     out = []
     for path in _files(folder, also):
         out += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -61,7 +61,7 @@ class Premise(PairModel):
 
 
 def load_lines(folder: Path) -> list[dict]:
-    """The judge's training lines and the premise pairs, questions only (no follow-ups), in file order."""
+    """The top-level training lines and the premise pairs, questions only (no follow-ups), in file order."""
     return [line for line in pairs.load_lines(folder, FOLDERS) if line.get("type", "question") == "question"]
 
 

@@ -5,7 +5,7 @@ mean pooling, so the judge pools the same way (a classifier reading the [CLS]
 position through a new, random pooler did not learn in the pilot of
 ../shared/OFFLINE.md), and the new head learns faster than the body it sits
 on (`head_lr` against `body_lr`). Only the first `layers` layers are kept:
-at question time the judge reads a dozen or more short units on 2 cores.
+at question time the judge reads eight or more short units on 2 cores.
 Everything random is seeded and batches are formed in a fixed order, so the
 same data and settings give the same model; the card records the data's hash.
 """
