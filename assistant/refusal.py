@@ -122,7 +122,14 @@ class RefusalPolicy:
             if similarities and max(similarities) < self.settings.min_similarity:
                 return Verdict(True, self.frame("not_covered"), nearest, "refusal")
             return Verdict(False, "", nearest)
-        if similarities and max(similarities) < self.settings.topic_similarity:
+        # read in the question's language: the English model's cosine between an English question and a Welsh
+        # passage says nothing of a shared topic (off-topic English questions find Welsh passages first), and an
+        # English reader is not answered from Welsh text; other readers fall back to every passage found
+        topical = [p.similarity for p in passages if p.similarity is not None
+                   and p.provenance.language in ("", self.frame.language)]
+        if not topical and self.frame.language != ENGLISH:
+            topical = similarities
+        if similarities and max(topical, default=0.0) < self.settings.topic_similarity:
             return Verdict(True, self.frame("not_covered"), nearest, "refusal")
         score = round(float(self.answerability.probability(features(question, passages))), 4)
         picked = self.answerability.card.get("thresholds", {})

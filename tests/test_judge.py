@@ -113,6 +113,10 @@ def test_with_a_judge_a_question_about_nothing_in_the_guidance_is_refused_whatev
     liked.similarity = 0.12
     verdict = policy.check("Please write a poem about spring.", [liked])
     assert (verdict.refuse, verdict.kind, verdict.reason) == (True, "refusal", NOT_COVERED)
+    welsh = passage(0.9)
+    welsh.similarity, welsh.provenance = 0.3, Provenance(title="Pecyn Cymorth", language="cy")
+    assert policy.check("Please write a poem about spring.", [welsh, liked]).refuse  # read in the question's language
+    assert policy.check("Please write a poem about spring.", [welsh]).refuse  # Welsh alone is no topic for English
     liked.similarity = 0.3  # about the question, however loosely: the judge decides
     assert policy.check("Who owns our data?", [liked]).kind == "answer"
 
