@@ -76,16 +76,23 @@ class Verdict:
     unit: tuple[int, int] | None = None
 
 
+def readable(passages: list[Passage], language: str) -> list[Passage]:
+    """The passages a reader of `language` is answered and pointed from: those in it (or in no stated language);
+    where there are none, a Welsh reader gets every passage (the Welsh guidance is a translation of some of the
+    English, and Welsh readers read English), an English reader none rather than Welsh text. No `language`: all."""
+    if not language:
+        return passages
+    mine = [p for p in passages if p.provenance.language in ("", language)]
+    return mine if mine or language == ENGLISH else passages
+
+
 def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_topics, language: str = "") -> list[str]:
     """The first `n` titles and sections of the passages; those in `language` only, where there are any (a
     reader of an English question is pointed to English guidance even when the search also found the Welsh).
     Where there are none, a Welsh reader is pointed to English guidance (the Welsh guidance is a translation of
     some of it, and Welsh readers read English), but an English reader to nothing rather than to Welsh titles."""
-    readable = [p for p in passages if p.provenance.language in ("", language)] if language else passages
-    if not readable and language != ENGLISH:
-        readable = passages
     topics: list[str] = []
-    for p in readable:
+    for p in readable(passages, language):
         leaf = p.section.split(" > ")[-1] if p.section else ""
         topic = p.title if not leaf or leaf == p.title else f"{p.title}: {leaf}"
         if topic not in topics:
@@ -125,10 +132,7 @@ class RefusalPolicy:
         # read in the question's language: the English model's cosine between an English question and a Welsh
         # passage says nothing of a shared topic (off-topic English questions find Welsh passages first), and an
         # English reader is not answered from Welsh text; other readers fall back to every passage found
-        topical = [p.similarity for p in passages if p.similarity is not None
-                   and p.provenance.language in ("", self.frame.language)]
-        if not topical and self.frame.language != ENGLISH:
-            topical = similarities
+        topical = [p.similarity for p in readable(passages, self.frame.language) if p.similarity is not None]
         if similarities and max(topical, default=0.0) < self.settings.topic_similarity:
             return Verdict(True, self.frame("not_covered"), nearest, "refusal")
         score = round(float(self.answerability.probability(features(question, passages))), 4)
