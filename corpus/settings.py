@@ -132,6 +132,12 @@ class TrainingSettings:
     premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads only a few units
     premise_epochs: int = 3  # the epoch with the best validation pair AUC is kept
     premise_false_flags: float = 0.01  # its cut-off flags at most this share of answerable validation questions
+    retriever_epochs: int = 1  # the embedder's tuning (assistant/judge/retriever.py): passes over the examples
+    retriever_lr: float = 3e-5
+    retriever_frozen: int = 2  # its first layers kept as bundled (with the word pieces): quicker, a smaller file
+    retriever_scale: float = 20.0  # cosine times this is the ranking loss's logit (sentence-transformers' default)
+    retriever_pool: int = 10  # passages of the untuned search a hard negative is taken from
+    retriever_positives: int = 2  # examples per question at most (one per passage holding its evidence)
 
 
 @dataclass(frozen=True)

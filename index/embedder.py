@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled)"
+DEFAULT_MODEL = "all-MiniLM-L6-v2 tuned (bundled)"  # the bundled weights with the layers tuned on the guidance
+BASE_MODEL = "all-MiniLM-L6-v2 (bundled)"  # the bundled weights as published
+TUNED = Path(__file__).resolve().parent / "model" / "tuned.safetensors"  # written by `procure-ai train --only retriever`
 
 
 def bundled_model_path() -> str:
@@ -32,7 +34,10 @@ class Embedder:
     """A sentence-transformers model: `embed` for passages, `embed_query` for a question.
 
     `model` is a sentence-transformers model name or a folder; None or
-    DEFAULT_MODEL means the bundled MiniLM. Vectors are L2-normalised.
+    DEFAULT_MODEL means the bundled MiniLM with the layers tuned on officers'
+    questions about the guidance laid over it (TUNED: assistant/judge/retriever.py
+    says how they are trained), BASE_MODEL the bundled MiniLM as published.
+    Vectors are L2-normalised.
 
     With `onnx_dir` (DATA_DIR/models), `export_onnx` saves the model there
     for onnxruntime, and a process that has not loaded torch embeds with that
@@ -41,6 +46,7 @@ class Embedder:
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu", onnx_dir: Path | None = None):
         self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else model
+        self.tuned = TUNED if self.name == DEFAULT_MODEL else None
         self.batch_size = batch_size
         self.device = device
         self.onnx_dir = Path(onnx_dir) if onnx_dir else None
@@ -54,7 +60,7 @@ class Embedder:
         return "onnx" if self._encoder() is not None else "torch"
 
     def _model_dir(self) -> Path | None:
-        folder = Path(bundled_model_path()) if self.name == DEFAULT_MODEL else Path(self.name).expanduser()
+        folder = Path(bundled_model_path()) if self.name in (DEFAULT_MODEL, BASE_MODEL) else Path(self.name).expanduser()
         return folder if folder.is_dir() else None
 
     def _onnx_file(self) -> Path | None:
@@ -64,7 +70,7 @@ class Embedder:
         folder = self._model_dir()
         if self.onnx_dir is None or folder is None or not exportable(folder):
             return None
-        return onnx_path(self.onnx_dir, folder)
+        return onnx_path(self.onnx_dir, folder, [self.tuned] if self.tuned else [])
 
     def _encoder(self):
         """The ONNX encoder while torch is not loaded and an export exists; else None (torch)."""
@@ -112,9 +118,11 @@ class Embedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-            location = bundled_model_path() if self.name == DEFAULT_MODEL else self.name
+            location = bundled_model_path() if self.name in (DEFAULT_MODEL, BASE_MODEL) else self.name
             try:
                 self._loaded = SentenceTransformer(location, device=self.device)
+                if self.tuned:
+                    _lay_over(self._loaded, self.tuned)
             except (OSError, ValueError) as exc:
                 raise EmbedderError(
                     f"cannot load embedding model {self.name!r}: {str(exc).splitlines()[0]} "
@@ -188,6 +196,21 @@ class Embedder:
         if encoder is not None:
             return encoder.count_tokens(text)
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _lay_over(model, path: Path) -> None:
+    """Replace the bundled weights by the tuned ones stored in `path` (a subset of the transformer's)."""
+    from safetensors.torch import load_file
+
+    if not path.exists():
+        raise OSError(f"{path} is missing (the tuned layers ship with procure-ai; `procure-ai train --only retriever` "
+                      "rebuilds them)")
+    body = model[0].auto_model
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    unknown = set(state) - set(body.state_dict())
+    if unknown:
+        raise ValueError(f"{path} holds weights the model lacks: {sorted(unknown)[:3]}")
+    body.load_state_dict(state, strict=False)
 
 
 def _max_seq_length(model_dir: Path, default: int = 512) -> int:

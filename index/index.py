@@ -233,6 +233,15 @@ class Index:
         spans = [chunk_sentence_spans(c.text, t)[1] for c, t in zip(chunks, texts)]
         return self.embedder.embed_with_spans(texts, spans)
 
+    def embedding_texts(self, ids: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """({id: the text the embedder read for the passage}, {id: (document, section)}): what tuning the
+        embedder trains on (assistant/judge/retriever.py)."""
+        texts, where = {}, {}
+        for passage in self.store.get(ids):
+            chunk = _chunk_of(passage)
+            texts[chunk.chunk_id], where[chunk.chunk_id] = chunk.embedding_text(), (chunk.doc_id, chunk.section)
+        return texts, where
+
     def _keep_sentences(self, kept: list[str], previous: SentenceStore | None, writer: SentenceWriter) -> None:
         """Copy the sentence rows of passages that stay live; embed any the previous store lacks."""
         have: set[str] = set()

@@ -40,10 +40,11 @@ def exportable(model_dir: Path) -> bool:
     return modules == ["Transformer", "Pooling", "Normalize"] and bool(mean_only) and (model_dir / "tokenizer.json").exists()
 
 
-def onnx_path(cache_dir: Path, model_dir: Path) -> Path:
-    """Where the export of this model's weights lives: named by the weights' file names, sizes and times."""
+def onnx_path(cache_dir: Path, model_dir: Path, over: list[Path] = ()) -> Path:
+    """Where the export of this model's weights lives: named by the weights' file names, sizes and times, those
+    of the folder and any `over` them (the tuned layers)."""
     stamp = hashlib.sha256(str(model_dir.resolve()).encode())
-    for weights in sorted([*model_dir.glob("*.safetensors"), *model_dir.glob("*.bin")]):
+    for weights in [*sorted([*model_dir.glob("*.safetensors"), *model_dir.glob("*.bin")]), *(p for p in over if p.exists())]:
         st = weights.stat()
         stamp.update(f"{weights.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return cache_dir / f"{model_dir.name}-{stamp.hexdigest()[:16]}.onnx"

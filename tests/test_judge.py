@@ -163,6 +163,9 @@ def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
                              str(out), "--json"], env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     cards = json.loads(result.stdout)
+    tuned = cards["retriever"]  # the embedder, tuned first (its layers beside the judge, under --out)
+    assert tuned["data_sha256"] == data_hash(data) and tuned["examples"]["train"] >= 2
+    assert (out / "tuned.safetensors").stat().st_size == tuned["file_bytes"]
     card = cards["judge"]
     assert card["data_sha256"] == data_hash(data) and card["pairs"]["train"] > 0
     assert (out / "judge.onnx").stat().st_size < 40_000_000  # int8

@@ -158,8 +158,9 @@ def bench(args, settings: Settings) -> int:
 
 
 def train(args, settings: Settings) -> int:
-    from assistant.judge.build import rebuild, rebuild_premise
+    from assistant.judge.build import rebuild, rebuild_premise, refit
     from assistant.judge.model import MODEL_DIR
+    from assistant.judge.retriever import MODEL_DIR as RETRIEVER_DIR, rebuild_retriever
 
     if not Path(args.corpus).exists():
         raise InputError(f"no such file or folder: {args.corpus}")
@@ -170,15 +171,22 @@ def train(args, settings: Settings) -> int:
     out = args.out or MODEL_DIR
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="procure-ai-train-"))  # one training index for both
     cards = {}
+    if args.only in (None, "retriever"):
+        cards["retriever"] = rebuild_retriever(settings, data, args.corpus, args.out or RETRIEVER_DIR, factory,
+                                               work_dir=work_dir, log=log)
     if args.only in (None, "judge"):
         cards["judge"] = rebuild(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
     if args.only in (None, "premise"):
         cards["premise"] = rebuild_premise(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
+    if args.only == "answerability":
+        cards["answerability"] = refit(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
     if args.json:
         print_json(cards)
     else:
         for name, card in cards.items():
-            figures = card["validation_int8"] if name == "judge" else {k: card[k] for k in ("cut", "answerable_flagged",
-                                                                                           "false_flagged")}
-            print(f"{name} written to {out} in {card['total_s']:.0f} s; validation: {figures}")
+            figures = {"judge": lambda: card["validation_int8"], "retriever": lambda: card["validation_dense"],
+                       "answerability": lambda: card["validation"],
+                       "premise": lambda: {k: card[k] for k in ("cut", "answerable_flagged", "false_flagged")}}[name]()
+            where = args.out or (RETRIEVER_DIR if name == "retriever" else out)
+            print(f"{name} written to {where} in {card.get('total_s', 0):.0f} s; validation: {figures}")
     return 0

@@ -145,14 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="with --load: a running server instead, e.g. http://127.0.0.1:7860")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("train", help="rebuild the trained judge from the written questions in evals/train/ "
-                       "and the premise check (about 1.5 hours on 2 cores); writes the models and their cards")
+    p = sub.add_parser("train", help="rebuild the tuned embedder, the trained judge and the premise check from the "
+                       "written questions in evals/train/ (about 2 hours on 2 cores); writes the models and their cards")
     p.add_argument("corpus", type=Path, help="the guidance the questions were written from, e.g. ../shared/corpus")
     p.add_argument("--data", type=Path, help="folder of training files (default: evals/train/ of this repository)")
-    p.add_argument("--out", type=Path, help="where to write the model (default: the shipped judge, assistant/judge/model/)")
+    p.add_argument("--out", type=Path, help="where to write the models (default: the shipped ones, index/model/ for the "
+                   "embedder, assistant/judge/model/ for the rest)")
     p.add_argument("--work-dir", type=Path, help="keep the training index and pairs here between runs")
-    p.add_argument("--only", choices=("judge", "premise"), help="rebuild one model (default: the judge, then the "
-                   "premise check, about 30 minutes more, which reads with the judge to pick its cut-off)")
+    p.add_argument("--only", choices=("retriever", "judge", "premise", "answerability"), help="rebuild one model "
+                   "(default: the embedder, the judge, then the premise check, which reads with the judge to pick its "
+                   "cut-off); answerability refits only the judge's answerability model, as after a new embedder")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
 
     p = sub.add_parser("status", help="what the index holds, document by document in each collection, and whether "

@@ -66,6 +66,25 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
     return card
 
 
+def refit(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=print,
+          work_dir: Path | None = None) -> dict:
+    """Fit the answerability model again over the judge in `out`, as `rebuild` does after training, and record it in
+    out/card.json: what a new embedder needs (its cosines are one of the model's features), without training the
+    judge again. Returns the answerability card."""
+    started = time.perf_counter()
+    work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
+    work, index = _training_index(settings, corpus, work_dir, factory, log)
+    judge = Judge(out, settings.judge)
+    log("fitting the answerability model")
+    answerability = fit(settings, data, factory.build_assistant(work, index=index, judge=judge), log)
+    answerability.save(out)
+    card_path = Path(out) / "card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    card["answerability"] = answerability.card
+    card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
+    return {**answerability.card, "total_s": round(time.perf_counter() - started, 1)}
+
+
 def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory, log, name: str = "pairs",
            recipe: list | None = None, builder=build, digest=data_hash) -> tuple[list[Pair], list[Pair]]:
     """The training and validation pairs, from `work_dir` when built there from the same data and settings:
