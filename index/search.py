@@ -190,7 +190,8 @@ class Searcher:
                 window = ids[max(0, i - self.settings.expand) : i + self.settings.expand + 1]
                 ahead = ids[max(0, i - self.settings.expand) : i + self.settings.expand + 1 + self.settings.children]
                 batch.append((cid, window, ahead))
-                covered.update(window)
+                covered.add(cid)  # its neighbours only once its passage takes them in: one of another section is
+                # a passage of its own ("Myth: open source is always safer" beside "Myth: ... more risky")
             missing = list(dict.fromkeys(cid for _, _, ahead in batch for cid in ahead if cid not in records))
             for rec in self.index.passages(missing):
                 records[rec.id] = rec

@@ -181,10 +181,14 @@ def test_questions_that_only_look_out_of_scope_are_answered(mirror_assistant, qu
     "The OCP guide says open-source AI is always the safer option, so can we just require open-source models?",
 ])
 def test_a_premise_the_guidance_calls_a_myth_is_answered_with_the_myth_and_its_reality(mirror_assistant, question):
+    """The guide busts two myths about open source, and either one's reality answers "always safer": "it's not
+    automatically better" or "Neither open source nor proprietary AI is inherently safer"."""
     answer = mirror_assistant.ask(question)
     assert not answer.refused
-    assert answer.citations[0].section.endswith('Myth: "Open source AI is always safer, cheaper, or better."')
-    assert "Reality: Open source AI offers benefits like transparency" in answer.answer
+    assert answer.citations[0].section.endswith(('Myth: "Open source AI is always safer, cheaper, or better."',
+                                                 'Myth: “Open-source AI is always more risky and unsafe.”'))
+    assert ("Reality: Open source AI offers benefits like transparency" in answer.answer
+            or "Reality: Neither open source nor proprietary AI is inherently safer" in answer.answer)
 
 
 def test_follow_up_uses_the_conversation(mirror_assistant):

@@ -30,3 +30,24 @@ def test_a_subsection_that_would_make_the_passage_too_long_stays_out(mirror_inde
     # and a passage is never returned twice: the list, once inside the section's passage, is not repeated
     passages = Searcher(mirror_index).search(FLAGSHIP, 10)
     assert sum("Legal officer, who can help navigate" in p.text for p in passages) == 1
+
+
+def test_a_section_beside_a_better_one_is_still_returned(tmp_path, make_index):
+    """Widening a chunk to its neighbours takes in only its own section: the next section, also about the
+    question, is a passage of its own, not swallowed by the first one's window and lost."""
+    from ingest.chunker import Chunker
+    from index.update import update
+
+    corpus = tmp_path / "corpus"
+    (corpus / "guide").mkdir(parents=True)
+    (corpus / "guide" / "myths.md").write_text(
+        "# Myths\n\n## Myth: open source is always more risky\n\nReality: neither open source nor proprietary "
+        "software is inherently safer; security depends on how it is run.\n\n"
+        "## Myth: open source is always safer and cheaper\n\nReality: open source offers transparency but is not "
+        "automatically better; licence fees saved can be spent on support.\n\n"
+        "## Myth: one supplier locks us in\n\nReality: plan an exit from the start.\n", encoding="utf-8")
+    index = make_index(tmp_path / "data")
+    update(index, [corpus], Chunker(max_tokens=60, count_tokens=index.embedder.count_tokens))
+    sections = [p.section for p in Searcher(index).search("Is open source always safer?", 3)]
+    assert "Myths > Myth: open source is always safer and cheaper" in sections
+    assert "Myths > Myth: open source is always more risky" in sections
