@@ -124,7 +124,8 @@ class TrainingSettings:
     negatives: int = 8  # units that do not answer, per question
     passages: int = 8  # retrieved per question to find them in
     validation: float = 0.1  # share of questions kept apart to pick thresholds and report on
-    false_refusals: float = 0.01  # the `closest` cut-off refuses at most this share of answerable validation questions
+    false_refusals: float = 0.02  # the `closest` cut-off refuses at most this share of answerable validation questions
+    # (inside the 1 in 30 the assistant is held to; at 0.01 "Tell me a joke." was answered as "the closest it says")
     unanswerable_answered: float = 0.25  # the `answer` cut-off answers at most this share of unanswerable ones
     answerability_hidden: int = 16  # units in the answerability model's one hidden layer
     answerability_alpha: float = 0.01  # its L2 penalty
