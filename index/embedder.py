@@ -3,6 +3,7 @@ in a process that has not loaded torch, with the model's ONNX export (index/onnx
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -11,9 +12,23 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2 tuned (bundled)"  # the bundled weights with the layers tuned on the guidance
+DEFAULT_MODEL = "all-MiniLM-L6-v2 tuned (bundled)"  # the bundled weights with the layers tuned on the guidance;
+# its indexes record it as tuned_name(): the name with the tuned file's hash, so a retrained one asks for a new ingest
 BASE_MODEL = "all-MiniLM-L6-v2 (bundled)"  # the bundled weights as published
 TUNED = Path(__file__).resolve().parent / "model" / "tuned.safetensors"  # written by `procure-ai train --only retriever`
+
+
+def tuned_name() -> str:
+    """DEFAULT_MODEL's name as an index records it: with the first 8 hex digits of the tuned file's sha256."""
+    if not TUNED.exists():
+        return DEFAULT_MODEL.replace(" tuned ", " tuned missing ")
+    st = TUNED.stat()
+    return DEFAULT_MODEL.replace(" tuned ", f" tuned {_digest(TUNED, st.st_size, st.st_mtime_ns)} ")
+
+
+@lru_cache(maxsize=8)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
 def bundled_model_path() -> str:
@@ -45,8 +60,11 @@ class Embedder:
     """
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu", onnx_dir: Path | None = None):
-        self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else model
-        self.tuned = TUNED if self.name == DEFAULT_MODEL else None
+        default = model in (None, "", DEFAULT_MODEL) or (model.startswith("all-MiniLM-L6-v2 tuned ")
+                                                         and model.endswith(" (bundled)"))
+        self.name = tuned_name() if default else model
+        self.tuned = TUNED if default else None
+        self.bundled = default or model == BASE_MODEL
         self.batch_size = batch_size
         self.device = device
         self.onnx_dir = Path(onnx_dir) if onnx_dir else None
@@ -60,7 +78,7 @@ class Embedder:
         return "onnx" if self._encoder() is not None else "torch"
 
     def _model_dir(self) -> Path | None:
-        folder = Path(bundled_model_path()) if self.name in (DEFAULT_MODEL, BASE_MODEL) else Path(self.name).expanduser()
+        folder = Path(bundled_model_path()) if self.bundled else Path(self.name).expanduser()
         return folder if folder.is_dir() else None
 
     def _onnx_file(self) -> Path | None:
@@ -118,7 +136,7 @@ class Embedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-            location = bundled_model_path() if self.name in (DEFAULT_MODEL, BASE_MODEL) else self.name
+            location = bundled_model_path() if self.bundled else self.name
             try:
                 self._loaded = SentenceTransformer(location, device=self.device)
                 if self.tuned:

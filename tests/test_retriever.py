@@ -45,6 +45,18 @@ def test_a_missing_tuned_file_is_one_clear_error(monkeypatch, tmp_path):
         Embedder().embed(["anything"])
 
 
+def test_an_index_names_the_tuned_layers_it_was_built_with(monkeypatch, tmp_path):
+    """Tuned again, the embedder is another model: an index built with the old layers asks for a new ingest."""
+    import index.embedder as module
+
+    shipped = Embedder().name
+    assert shipped.startswith("all-MiniLM-L6-v2 tuned ") and shipped != BASE_MODEL
+    retrained = tmp_path / "tuned.safetensors"
+    retrained.write_bytes(b"other weights")
+    monkeypatch.setattr(module, "TUNED", retrained)
+    assert Embedder().name != shipped and Embedder(shipped).tuned == retrained  # the recorded name still means it
+
+
 def test_evidence_is_found_in_its_chunk_even_across_a_chunk_boundary():
     ids = ["a1", "a2", "b1"]
     texts = ["Roles. The procurement officer leads the process and", "signs off the vendor selection with legal advice.",
