@@ -217,7 +217,6 @@ def rebuild_retriever(settings: Settings, data: Path, corpus: Path, out: Path, f
     random.seed(training.seed)
     np.random.seed(training.seed)
     torch.manual_seed(training.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
     base = replace(settings, embed_model=BASE_MODEL)
     work, index = _training_index(base, corpus, work_dir / "retriever", factory, log)
