@@ -11,7 +11,7 @@ from assistant.extractive import compose
 from assistant.followup import standalone_question
 from assistant.frame import Frame, frame as frame_for
 from assistant.language import with_editions
-from assistant.refusal import Verdict, nearest_topics, refusal_text
+from assistant.refusal import Verdict, nearest_topics, readable, refusal_text
 from assistant.units import units
 from assistant.verify import render, renumber, verify
 from corpus.language import detect
@@ -114,6 +114,10 @@ class Assistant:
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
         corrected = self._correction(question, passages, verdict) if verdict.kind == "premise" else None
+        if verdict.kind == "closest" and not verdict.refuse and not readable(passages, self.frame.language):
+            # "the closest it says" is quoted from guidance the reader reads, or nothing is close: refused
+            verdict = Verdict(True, self.frame("not_covered"), nearest_topics(passages, language=self.frame.language),
+                              kind="refusal", confidence=verdict.confidence)
         if verdict.refuse:
             elsewhere = bool(passages) and all(p.provenance.language not in ("", self.frame.language) for p in passages)
             answer = Answer(question=question, answer=refusal_text(verdict, self.frame, elsewhere), refused=True,
@@ -121,7 +125,8 @@ class Assistant:
         elif corrected is not None:
             answer = corrected
         else:
-            answer = self._verified(self.answerer.answer(standalone, passages, on_token=on_token), passages)
+            shown = readable(passages, self.frame.language) if verdict.kind == "closest" else passages
+            answer = self._verified(self.answerer.answer(standalone, shown, on_token=on_token), shown)
             if verdict.kind == "closest" and not answer.refused:
                 answer = replace(answer, answer=f"{self.frame('not_directly')}\n\n{answer.answer}", kind="closest")
             elif not answer.refused and answer.citations and all(c.provenance.language not in ("", self.frame.language)

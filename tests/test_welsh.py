@@ -189,3 +189,11 @@ def test_the_cli_answers_a_welsh_question_with_welsh_sources(bilingual_dir):
     assert out.returncode == 0, out.stderr
     assert "\nFfynonellau:\n" in out.stdout and ", t. " in out.stdout  # "Sources", "p." in Welsh
     assert "yn Saesneg: Toolkit: Worker voice" in out.stdout  # each source's English edition
+
+
+def test_an_english_question_is_never_hedged_with_welsh_text(bilingual):
+    """"The closest it says" for an English reader quotes English guidance, or there is nothing close: refused.
+    ("Tell me a joke." found a Welsh passage to quote once the tuned embedder ranked it among the five.)"""
+    for question in ("Tell me a joke.", "Please write a poem about spring."):
+        answer = bilingual.ask(question)
+        assert answer.refused or all(c.provenance.language != "cy" for c in answer.citations), answer.answer[:200]
