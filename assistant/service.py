@@ -114,10 +114,6 @@ class Assistant:
         t1 = time.perf_counter()
         verdict = self.policy.check(question, passages) if self.policy else Verdict(False)
         corrected = self._correction(question, passages, verdict) if verdict.kind == "premise" else None
-        if verdict.kind == "closest" and not verdict.refuse and not readable(passages, self.frame.language):
-            # "the closest it says" is quoted from guidance the reader reads, or nothing is close: refused
-            verdict = Verdict(True, self.frame("not_covered"), nearest_topics(passages, language=self.frame.language),
-                              kind="refusal", confidence=verdict.confidence)
         if verdict.refuse:
             elsewhere = bool(passages) and all(p.provenance.language not in ("", self.frame.language) for p in passages)
             answer = Answer(question=question, answer=refusal_text(verdict, self.frame, elsewhere), refused=True,
@@ -125,6 +121,7 @@ class Assistant:
         elif corrected is not None:
             answer = corrected
         else:
+            # "the closest it says" quotes only guidance the reader reads (with none, the topic floor refused already)
             shown = readable(passages, self.frame.language) if verdict.kind == "closest" else passages
             answer = self._verified(self.answerer.answer(standalone, shown, on_token=on_token), shown)
             if verdict.kind == "closest" and not answer.refused:

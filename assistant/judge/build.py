@@ -46,10 +46,8 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
     base = Path(bundled_model_path())
     card = train(train_pairs, valid_pairs, base, out, settings.training, settings.judge, log)
     judge = Judge(out, settings.judge)
-    log("fitting the answerability model")
     work = replace(factory.offline(settings), data_dir=work_dir / "index")
-    answerability = fit(settings, data, factory.build_assistant(work, index=factory.build_index(work), judge=judge), log)
-    answerability.save(out)
+    answerability = _fit_answerability(settings, data, work, factory.build_index(work), judge, out, factory, log)
     probs = np.concatenate([judge.answers(p.a, [p.b]) if p.task == "answers" else [judge.needs_history(p.a[len("follow-up: "):], p.b)]
                             for p in valid_pairs]) if valid_pairs else np.zeros(0)
     card.update({
@@ -74,15 +72,20 @@ def refit(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=
     started = time.perf_counter()
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
     work, index = _training_index(settings, corpus, work_dir, factory, log)
-    judge = Judge(out, settings.judge)
-    log("fitting the answerability model")
-    answerability = fit(settings, data, factory.build_assistant(work, index=index, judge=judge), log)
-    answerability.save(out)
+    answerability = _fit_answerability(settings, data, work, index, Judge(out, settings.judge), out, factory, log)
     card_path = Path(out) / "card.json"
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
     card["answerability"] = answerability.card
     card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
     return {**answerability.card, "total_s": round(time.perf_counter() - started, 1)}
+
+
+def _fit_answerability(settings: Settings, data: Path, work: Settings, index, judge: Judge, out: Path, factory, log):
+    """The answerability model fitted on the training questions searched over `index` with `judge`, saved in `out`."""
+    log("fitting the answerability model")
+    answerability = fit(settings, data, factory.build_assistant(work, index=index, judge=judge), log)
+    answerability.save(out)
+    return answerability
 
 
 def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory, log, name: str = "pairs",
