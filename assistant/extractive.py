@@ -8,7 +8,8 @@ first without near-repeats until about `word_budget` words of guidance (a
 sentence that would overrun the budget is passed over for a shorter one),
 grouped by source and put back in document order. A word budget rather than a
 count of sentences, because the guidance's sentences run from five words to
-sixty.
+sixty. A quoted sentence brings the next one of its paragraph, and the one
+before when it leans on it (`_context`).
 
 Lists compete as wholes (assistant/units.py); a list's vector is its
 sentences' stored vectors averaged (no model call). What was measured for each
@@ -143,7 +144,37 @@ class ExtractiveAnswerer:
             chosen = [o for o in chosen if o not in listed] + [c]
             words += n
             per[c.passage] = per.get(c.passage, 0) + 1 - len(listed)
+            for extra in self._context(c, passages, sentences):
+                n = len(extra.text.split())
+                if extra not in chosen and words + n <= self.settings.word_budget and not any(
+                        (o.is_list and o.of_list is extra.of_list and extra.of_list is not None)
+                        or _jaccard(extra.terms, o.terms) > self.settings.repeat_overlap for o in chosen):
+                    chosen.append(extra)
+                    words += n
         return compose(question, passages, chosen, self.name, self.frame)
+
+
+    def _context(self, unit: Unit, passages: list[Passage], sentences: list[Unit]) -> list[Unit]:
+        """What a quoted sentence brings with it from its paragraph: the sentence after it (`follow`), where the
+        guidance so often gives the substance its first sentence introduces ("How often you check in with a vendor
+        will vary." then "Fit your vendor management approach to the size and scope of the contract."), and the
+        sentence before it when it leans on that one ("They ...", `lean`), which alone would not make sense."""
+        if unit.is_list:
+            return []
+        text = passages[unit.passage].text
+        mine = sorted((o for o in sentences if o.passage == unit.passage), key=lambda o: o.start)
+        at = mine.index(unit) if unit in mine else -1
+        out = []
+        if self.settings.follow and 0 <= at < len(mine) - 1 and _same_paragraph(text, unit, mine[at + 1]):
+            out.append(mine[at + 1])
+        if self.settings.lean and at > 0 and _LEANING.match(unit.text) and _same_paragraph(text, mine[at - 1], unit):
+            out.append(mine[at - 1])
+        return out
+
+
+def _same_paragraph(text: str, first: Unit, second: Unit) -> bool:
+    """Whether no blank line stands between two units of a passage's `text`, `first` the earlier."""
+    return "\n\n" not in text[first.start + len(first.text) : second.start]
 
 
 def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer: str, frame: Frame | None = None) -> Answer:

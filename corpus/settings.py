@@ -61,6 +61,8 @@ class AnswerSettings:
     repeat_overlap: float = 0.5  # word overlap (Jaccard) above which a pick repeats an earlier one
     list_words: int = 80  # a longer list is not quoted whole (its items may be, one by one)
     max_sentences: int | None = None  # an optional cap on top of the budget
+    follow: bool = True  # a quoted sentence brings the next one of its paragraph, within the budget
+    lean: bool = True  # a quoted sentence that leans on the one before ("They ...") brings that one too
     max_question_chars: int = 2000  # a longer question is refused as too long
 
 

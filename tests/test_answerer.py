@@ -70,6 +70,34 @@ def test_what_the_answer_quotes(question, passages, settings, quoted, not_quoted
         assert text not in result.answer, f"{text!r} quoted in:\n{result.answer}"
 
 
+CHECKINS = passage(
+    "checkins", "Contract management > Tips",
+    "How often you check in with a vendor will vary. Fit your vendor management approach to the size and scope of "
+    "the contract.\n\nUnrelated advice about invoices and prompt payment belongs to another paragraph.",
+)
+ADVISORS = passage(
+    "advisors", "Who to involve > Advisors",
+    "Legal and IT experts should be consulted early in the process. They are usually in an advisory role, unless "
+    "they are also the buyer.",
+)
+
+
+@pytest.mark.parametrize("question, passages, quoted, not_quoted", [
+    # a sentence that only introduces brings the next one of its paragraph, where the substance is
+    ("How often should we check in with the vendor?", [CHECKINS],
+     ["How often you check in with a vendor will vary.", "size and scope of the contract"], ["invoices"]),
+    # a sentence that leans on the one before ("They ...") brings that one, so the quote makes sense
+    ("Are they usually in an advisory role?", [ADVISORS],
+     ["usually in an advisory role", "Legal and IT experts should be consulted"], []),
+])
+def test_a_quoted_sentence_brings_its_context(question, passages, quoted, not_quoted):
+    result = answer(question, passages, word_budget=40)
+    for text in quoted:
+        assert text in result.answer, f"{text!r} not quoted in:\n{result.answer}"
+    for text in not_quoted:
+        assert text not in result.answer, f"{text!r} quoted in:\n{result.answer}"
+
+
 def test_every_quoted_sentence_is_cited_to_the_passage_it_comes_from():
     result = answer("What should the contract say about data?", [WHO, CLAUSES])
     by_n = {c.n: c for c in result.citations}
