@@ -174,3 +174,12 @@ def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
     assert premise["data_sha256"] == premise_hash(data) and premise["counts"]["train"]["pairs:1"] >= 1
     assert 0.5 <= premise["cut"] <= 0.99
     assert 0.0 <= Premise(out).contradicts("Who signs off?", ["Who to involve: an officer signs off."])[0] <= 1.0
+    # a new judge reads other units first: --only premise-cut picks the premise check's cut-off again, the model kept
+    (out / "premise.json").write_text(json.dumps({**json.loads((out / "premise.json").read_text()), "cut": 0.42}))
+    again = subprocess.run([sys.executable, "-m", "assistant.cli", "train", str(corpus), "--data", str(data), "--out",
+                            str(out), "--only", "premise-cut", "--json"], env=env, capture_output=True, text=True,
+                           timeout=900, cwd=ROOT)
+    assert again.returncode == 0, again.stderr[-2000:]
+    repicked = json.loads(again.stdout)["premise"]
+    assert repicked["cut"] == premise["cut"] and Premise(out).cut == premise["cut"]  # the same judge: the same cut-off
+    assert repicked["data_sha256"] == premise["data_sha256"]

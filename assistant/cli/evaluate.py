@@ -158,7 +158,7 @@ def bench(args, settings: Settings) -> int:
 
 
 def train(args, settings: Settings) -> int:
-    from assistant.judge.build import rebuild, rebuild_premise, refit
+    from assistant.judge.build import rebuild, rebuild_premise, refit, repick_premise
     from assistant.judge.model import MODEL_DIR
     from assistant.judge.retriever import MODEL_DIR as RETRIEVER_DIR, rebuild_retriever
 
@@ -180,6 +180,8 @@ def train(args, settings: Settings) -> int:
         cards["premise"] = rebuild_premise(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
     if args.only == "answerability":
         cards["answerability"] = refit(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
+    if args.only == "premise-cut":
+        cards["premise"] = repick_premise(settings, data, args.corpus, out, factory, work_dir=work_dir, log=log)
     if args.json:
         print_json(cards)
     else:

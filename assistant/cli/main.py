@@ -152,9 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="where to write the models (default: the shipped ones, index/model/ for the "
                    "embedder, assistant/judge/model/ for the rest)")
     p.add_argument("--work-dir", type=Path, help="keep the training index and pairs here between runs")
-    p.add_argument("--only", choices=("retriever", "judge", "premise", "answerability"), help="rebuild one model "
-                   "(default: the embedder, the judge, then the premise check, which reads with the judge to pick its "
-                   "cut-off); answerability refits only the judge's answerability model, as after a new embedder")
+    p.add_argument("--only", choices=("retriever", "judge", "premise", "answerability", "premise-cut"),
+                   help="rebuild one model (default: the embedder, the judge, then the premise check, which reads with "
+                   "the judge to pick its cut-off); answerability refits only the judge's answerability model, as after "
+                   "a new embedder; premise-cut picks only the premise check's cut-off again, as after a new judge")
     p.add_argument("--json", action="store_true", help="print the model card as JSON")
 
     p = sub.add_parser("status", help="what the index holds, document by document in each collection, and whether "

@@ -185,6 +185,24 @@ def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, fac
     return card
 
 
+def repick_premise(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=print,
+                   work_dir: Path | None = None) -> dict:
+    """The premise check in `out` kept, its cut-off picked again with the judge in `out` (it reads the units that judge
+    ranks first, so a new judge moves the scores it sees), and recorded in out/premise.json."""
+    from assistant.judge import premise
+
+    started = time.perf_counter()
+    work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
+    work, index = _training_index(settings, corpus, work_dir, factory, log)
+    log("picking the premise check's cut-off on the validation questions")
+    model = premise.Premise(out, replace(settings.judge, premise_cut=1.0))
+    picked = pick_premise_cut(settings, data, model, Judge(out, settings.judge), factory, work, index)
+    card_path = Path(out) / premise.Premise.card_name
+    card = {**json.loads(card_path.read_text(encoding="utf-8")), **picked}
+    card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
+    return {**card, "total_s": round(time.perf_counter() - started, 1)}
+
+
 def pick_premise_cut(settings: Settings, data: Path, model, judge: Judge, factory, work: Settings, index) -> dict:
     """The premise check's cut-off: each validation question (answerable, or a false premise or presupposition)
     asked of the whole pipeline (`judge` and the premise check `model`, over the training `index`), its highest
