@@ -145,14 +145,14 @@ class ExtractiveAnswerer:
             words += n
             per[c.passage] = per.get(c.passage, 0) + 1 - len(listed)
             for extra in self._context(c, passages, sentences):
-                n = len(extra.text.split())
-                if extra not in chosen and words + n <= self.settings.word_budget and not any(
-                        (o.is_list and o.of_list is extra.of_list and extra.of_list is not None)
-                        or _jaccard(extra.terms, o.terms) > self.settings.repeat_overlap for o in chosen):
+                size = len(extra.text.split())
+                if extra in chosen or words + size > self.settings.word_budget or len(chosen) == self.settings.max_sentences:
+                    continue
+                if not any((o.is_list and extra.of_list is not None and o.of_list is extra.of_list)
+                           or _jaccard(extra.terms, o.terms) > self.settings.repeat_overlap for o in chosen):
                     chosen.append(extra)
-                    words += n
+                    words += size
         return compose(question, passages, chosen, self.name, self.frame)
-
 
     def _context(self, unit: Unit, passages: list[Passage], sentences: list[Unit]) -> list[Unit]:
         """What a quoted sentence brings with it from its paragraph: the sentence after it (`follow`), where the
