@@ -28,7 +28,7 @@ from evals.cases import load_cases
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
-SUBFOLDERS = ("premise", "paraphrase", "conversational")  # checked after the top-level files: the premise pairs,
+SUBFOLDERS = ("premise", "paraphrase", "conversational", "chat")  # checked after the top-level files: the premise pairs,
 # the paraphrases, and questions in a chat's register (instructions to the assistant, absent facts, follow-up asks)
 # Documents no training line may use, so the judge is measured on documents it never saw.
 HELD_OUT = tuple(line.strip() for line in (HERE / "held-out.txt").read_text(encoding="utf-8").splitlines()
