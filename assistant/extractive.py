@@ -172,6 +172,22 @@ class ExtractiveAnswerer:
         return out
 
 
+def _quote(text: str, mine: list[Unit]) -> str:
+    """The citation's quote: the units in document order, those that stand next to each other in `text` joined by
+    what stands between them there (a line break between two list items), so that a run of quoted sentences is
+    the passage's own text; others joined by a space."""
+    out, end = "", None
+    for i, c in enumerate(mine):
+        piece = " ".join(c.of_list.items) if c.is_list else c.text
+        at = text.find(piece, c.start)
+        if i:
+            gap = text[end:at] if end is not None and at >= end else " "
+            out += gap if not gap.strip() else " "
+        out += piece
+        end = at + len(piece) if at >= 0 else None
+    return out
+
+
 def _same_paragraph(text: str, first: Unit, second: Unit) -> bool:
     """Whether no blank line stands between two units of a passage's `text`, `first` the earlier."""
     return "\n\n" not in text[first.start + len(first.text) : second.start]
@@ -189,9 +205,8 @@ def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer
     for n, pi in enumerate(order, start=1):
         passage = passages[pi]
         mine = sorted((c for c in chosen if c.passage == pi), key=lambda c: c.start)
-        quoted = [" ".join(c.of_list.items) if c.is_list else c.text for c in mine]
         span = (mine[0].start, max(c.of_list.ranges[-1][1] if c.is_list else c.start + len(c.text) for c in mine))
-        citations.append(Citation.from_passage(n, passage, quote=" ".join(quoted), span=span))
+        citations.append(Citation.from_passage(n, passage, quote=_quote(passage.text, mine), span=span))
         leaf = passage.section.split(" > ")[-1] if passage.section else passage.title
         label = passage.title if leaf == passage.title else f"{passage.title} › {leaf}"
         lines = [(frame or frame_for())("from", label=label)]

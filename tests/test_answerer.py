@@ -75,6 +75,11 @@ CHECKINS = passage(
     "How often you check in with a vendor will vary. Fit your vendor management approach to the size and scope of "
     "the contract.\n\nUnrelated advice about invoices and prompt payment belongs to another paragraph.",
 )
+SIGNERS = passage(
+    "signers", "Who to involve > Key roles",
+    "- Procurement officer, who leads the procurement process and signs off the vendor selection.\n"
+    "- Legal officer, who can help navigate data, liability and intellectual property.",
+)
 ADVISORS = passage(
     "advisors", "Who to involve > Advisors",
     "Legal and IT experts should be consulted early in the process. They are usually in an advisory role, unless "
@@ -89,9 +94,12 @@ ADVISORS = passage(
     # a sentence that leans on the one before ("They ...") brings that one, so the quote makes sense
     ("Are they usually in an advisory role?", [ADVISORS],
      ["usually in an advisory role", "Legal and IT experts should be consulted"], []),
+    # the item after, on the next line: the citation still quotes the passage's own text (its line break kept)
+    ("Who signs off on the vendor selection?", [SIGNERS], ["signs off the vendor selection", "Legal officer"], []),
 ])
 def test_a_quoted_sentence_brings_its_context(question, passages, quoted, not_quoted):
     result = answer(question, passages, word_budget=40)
+    assert result.citations and all(c.quote in c.text for c in result.citations)
     for text in quoted:
         assert text in result.answer, f"{text!r} not quoted in:\n{result.answer}"
     for text in not_quoted:
