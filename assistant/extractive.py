@@ -123,6 +123,9 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: -c.score)
         chosen: list[Unit] = []
         per: dict[int, int] = {}
+        in_order: dict[int, list[Unit]] = {}  # each passage's sentences in document order, for their context
+        for unit in sorted(sentences, key=lambda o: o.start):
+            in_order.setdefault(unit.passage, []).append(unit)
         words = 0
         best = candidates[0].score if candidates else 0.0
         for c in candidates:
@@ -144,7 +147,7 @@ class ExtractiveAnswerer:
             chosen = [o for o in chosen if o not in listed] + [c]
             words += n
             per[c.passage] = per.get(c.passage, 0) + 1 - len(listed)
-            for extra in self._context(c, passages, sentences):
+            for extra in self._context(c, passages[c.passage].text, in_order.get(c.passage, [])):
                 size = len(extra.text.split())
                 if extra in chosen or words + size > self.settings.word_budget or len(chosen) == self.settings.max_sentences:
                     continue
@@ -154,15 +157,14 @@ class ExtractiveAnswerer:
                     words += size
         return compose(question, passages, chosen, self.name, self.frame)
 
-    def _context(self, unit: Unit, passages: list[Passage], sentences: list[Unit]) -> list[Unit]:
+    def _context(self, unit: Unit, text: str, mine: list[Unit]) -> list[Unit]:
         """What a quoted sentence brings with it from its paragraph: the sentence after it (`follow`), where the
         guidance so often gives the substance its first sentence introduces ("How often you check in with a vendor
         will vary." then "Fit your vendor management approach to the size and scope of the contract."), and the
-        sentence before it when it leans on that one ("They ...", `lean`), which alone would not make sense."""
+        sentence before it when it leans on that one ("They ...", `lean`), which alone would not make sense. `text`
+        is the unit's passage, `mine` its sentences in document order."""
         if unit.is_list:
             return []
-        text = passages[unit.passage].text
-        mine = sorted((o for o in sentences if o.passage == unit.passage), key=lambda o: o.start)
         at = mine.index(unit) if unit in mine else -1
         out = []
         if self.settings.follow and 0 <= at < len(mine) - 1 and _same_paragraph(text, unit, mine[at + 1]):

@@ -39,8 +39,6 @@ from corpus.text import normalise
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "index" / "model"
 CARD = "tuned.json"  # beside tuned.safetensors (a different name from the judge's card: `--out` may be one folder)
-FOLDERS = ("premise", "paraphrase", "conversational")  # the subfolders it learns from besides the top-level files:
-# those it was tuned on (chat/, written after, is the judge's until the embedder is tuned again)
 
 
 def passages(index) -> tuple[list[str], list[str], dict[str, tuple[str, str]]]:
@@ -223,7 +221,7 @@ def rebuild_retriever(settings: Settings, data: Path, corpus: Path, out: Path, f
     base = replace(settings, embed_model=BASE_MODEL)
     work, index = _training_index(base, corpus, work_dir / "retriever", factory, log)
     ids, texts, where = passages(index)
-    lines = load_lines(data, FOLDERS)
+    lines = load_lines(data)
     train, valid = examples(lines, held_out(data), ids, texts, where, Searcher(index, work.retrieval), training,
                             random.Random(training.seed))
     log(f"{len(train)} training examples, {len(valid)} validation questions over {len(ids)} passages")
@@ -236,7 +234,7 @@ def rebuild_retriever(settings: Settings, data: Path, corpus: Path, out: Path, f
     path = save(model, Path(out), training.retriever_frozen)
     card = {
         "model": "all-MiniLM-L6-v2 (Apache-2.0), layers from the frozen ones on tuned; word pieces frozen",
-        "data_sha256": data_hash(data, FOLDERS),
+        "data_sha256": data_hash(data),
         "examples": {"train": len(train), "validation_questions": len(valid), "passages": len(ids)},
         "settings": {k: v for k, v in training.__dict__.items() if k.startswith("retriever_") or k in
                      ("seed", "batch", "warmup", "validation")},
