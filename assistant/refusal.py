@@ -31,10 +31,11 @@ similarity is under `min_similarity` is refused. With it, a question whose
 best passage's cosine is under the much lower `topic_similarity` is refused
 whatever the judge says: nothing in the guidance is about it ("Please write a
 poem about spring"), and a judge that reads one unit against it at a time can
-still find a sentence it likes. No answerable training question falls that
-low, and the floor carries over to a user's own documents, since a question's
-cosine with the passage that answers it does not depend on how many others
-there are.
+still find a sentence it likes. The floor sits where about 1 in 1,000
+answerable training questions falls under it (with the embedder the index
+uses; evals/results/judge.md), and it carries over to a user's own documents,
+since a question's cosine with the passage that answers it does not depend on
+how many others there are.
 """
 
 from __future__ import annotations

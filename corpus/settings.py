@@ -82,8 +82,9 @@ class RefusalSettings:
 
     min_similarity: float = 0.36  # without the judge: refuse when no passage's cosine with the question reaches this
     # with the judge: refuse whatever it says when no passage's cosine reaches this (nothing in the guidance is about
-    # the question: a poem, a recipe); under the lowest of the answerable training questions (evals/results/judge.md)
-    topic_similarity: float = 0.15
+    # the question: a poem, a recipe); where 1 in 1,000 answerable training questions falls under it with the tuned
+    # embedder (evals/results/judge.md)
+    topic_similarity: float = 0.2
     nearest_topics: int = 3  # topics named in a refusal
 
 

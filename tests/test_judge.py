@@ -121,6 +121,21 @@ def test_with_a_judge_a_question_about_nothing_in_the_guidance_is_refused_whatev
     assert policy.check("Who owns our data?", [liked]).kind == "answer"
 
 
+def test_the_card_says_where_the_topic_floor_falls_among_the_written_questions():
+    """The floor is set where 1 in 1,000 answerable training questions falls under it; the fit records where that
+    is for the embedder it ran with, and what the floor in the settings refuses, so a new embedder shows."""
+    import numpy as np
+
+    from assistant.judge.fit import topic_floor
+
+    answerable = np.linspace(0.1, 0.9, 2001)  # one in 1,000 under 0.1008
+    similarity = np.concatenate([answerable, [0.05, 0.12, 0.3, 0.5]])
+    labels = np.array([1] * len(answerable) + [0] * 4)
+    floor = topic_floor(similarity, labels, 0.2)
+    assert floor["cut"] == 0.2 and floor["answerable_one_in_1000"] == pytest.approx(0.1008, abs=1e-4)
+    assert floor["answerable_under"] == pytest.approx(250 / 2001, abs=1e-4) and floor["unanswerable_under"] == 0.5
+
+
 def test_without_a_judge_a_distant_question_is_refused_on_similarity():
     far = passage(None)
     far.similarity = 0.1

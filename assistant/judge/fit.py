@@ -96,5 +96,17 @@ def fit_rows(settings: Settings, items: list[tuple[str, str, int]], x: np.ndarra
     best_alone = auc(y[checked], x[checked][:, FEATURES.index("best")])
     model.card = {"thresholds": {"answer": picked["answer"], "closest": picked["closest"]}, "picked_on": picked_on,
                   "validation": {**picked["validation"], "judge_best_unit_auc": round(best_alone, 4)},
-                  "questions": {"train": int(fitted.sum()), "validation": int(valid.sum())}}
+                  "questions": {"train": int(fitted.sum()), "validation": int(valid.sum())},
+                  "topic_floor": topic_floor(x[:, FEATURES.index("similarity")], y, settings.refusals.topic_similarity)}
     return model
+
+
+def topic_floor(similarity: np.ndarray, labels: np.ndarray, cut: float) -> dict:
+    """What the topic floor (`refusals.topic_similarity`) does to the written questions, for the card: the share of
+    answerable and unanswerable ones whose best passage's cosine is under it, and the cosine 1 in 1,000 answerable
+    ones fall under, which is where the floor is set (a new embedder moves it)."""
+    answerable, unanswerable = similarity[labels == 1], similarity[labels == 0]
+    return {"cut": cut,
+            "answerable_under": round(float((answerable < cut).mean()), 4) if len(answerable) else None,
+            "unanswerable_under": round(float((unanswerable < cut).mean()), 4) if len(unanswerable) else None,
+            "answerable_one_in_1000": round(float(np.quantile(answerable, 0.001)), 4) if len(answerable) else None}
