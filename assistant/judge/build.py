@@ -1,13 +1,15 @@
 """`procure-ai train`: rebuild the judge from the written questions, start to end, and write its model card.
 
-The corpus is ingested into a fresh data dir (the same chunker and model as an
-ingest), each written question is asked of it to find the units the judge
-will be shown (assistant/judge/pairs.py), the model is trained and exported
+The corpus is ingested into a fresh data dir (the same chunker as an ingest,
+the embedder as published: `untuned_index`), each written question is asked of
+it to find the units the judge will be shown (assistant/judge/pairs.py), the
+model is trained and exported
 (assistant/judge/train.py), and the exported int8 model is scored again on the
 validation questions, which were never trained on. The answerability model
-is then fitted on the training questions' searches with the new judge and
-its cut-offs picked on the validation questions (assistant/judge/fit.py). The card records the data's hash, the settings, the
-figures and how long it took.
+is then fitted on the training questions' searches with the new judge, over
+the index the assistant uses (tuned embedder and all), and its cut-offs picked
+on the validation questions (assistant/judge/fit.py). The card records the
+data's hash, the settings, the figures and how long it took.
 """
 
 from __future__ import annotations
@@ -41,18 +43,19 @@ def rebuild(settings: Settings, data: Path, corpus: Path, out: Path, factory, lo
         train_pairs, valid_pairs = train_pairs[:limit], valid_pairs[: max(limit // 5, 50)]
     pairs_s = time.perf_counter() - started
     log(f"{len(train_pairs)} training pairs, {len(valid_pairs)} validation pairs ({pairs_s:.0f} s); training")
-    from index.embedder import bundled_model_path
+    from index.embedder import BASE_MODEL, bundled_model_path
 
     base = Path(bundled_model_path())
     card = train(train_pairs, valid_pairs, base, out, settings.training, settings.judge, log)
     judge = Judge(out, settings.judge)
-    work = replace(factory.offline(settings), data_dir=work_dir / "index")
-    answerability = _fit_answerability(settings, data, work, factory.build_index(work), judge, out, factory, log)
+    work, index = _training_index(settings, corpus, work_dir, factory, log)  # the search the assistant runs
+    answerability = _fit_answerability(settings, data, work, index, judge, out, factory, log)
     probs = np.concatenate([judge.answers(p.a, [p.b]) if p.task == "answers" else [judge.needs_history(p.a[len("follow-up: "):], p.b)]
                             for p in valid_pairs]) if valid_pairs else np.zeros(0)
     card.update({
         "model": "MiniLM (all-MiniLM-L6-v2, Apache-2.0) first layers, mean pooling, heads: " + ", ".join(("answers", "followup")),
         "data_sha256": data_hash(data),
+        "pairs_mined_with": BASE_MODEL,  # untuned_index: the examples do not depend on the tuned embedder
         "pairs_s": round(pairs_s, 1),
         "validation_int8": figures(valid_pairs, probs),
         "best_unit_cuts": thresholds(valid_pairs, probs),
@@ -96,18 +99,30 @@ def _pairs(settings: Settings, data: Path, corpus: Path, work_dir: Path, factory
     from index.search import Searcher
 
     t = settings.training  # only what the pairs depend on
-    recipe = recipe or [t.seed, t.negatives, t.passages, t.validation, settings.answers.list_words]
+    recipe = [*(recipe or [t.seed, t.negatives, t.passages, t.validation, settings.answers.list_words]), "untuned"]
     key = digest(data)[:16] + "-" + hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:8]
     cached = [work_dir / f"{name}-{key}-{part}.jsonl" for part in ("train", "validation")]
     if all(path.exists() for path in cached):
         return tuple([Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
                      for path in cached)
-    work, index = _training_index(settings, corpus, work_dir, factory, log)
+    work, index = untuned_index(settings, corpus, work_dir, factory, log)
     log(f"building {name}")
     pairs = builder(data, Searcher(index, work.retrieval), settings.training, log)
     for part, path in zip(pairs, cached):
         save_pairs(part, path)
     return pairs
+
+
+def untuned_index(settings: Settings, corpus: Path, work_dir: Path, factory, log=lambda line: None):
+    """(settings, index) over the bundled embedder as published, in work_dir/untuned: what the training examples are
+    mined from (the judge's and the premise check's pairs, the embedder's own examples). Mining them with the tuned
+    embedder would hand the judge its training questions' evidence ranked higher than a new question's (the tuned
+    embedder learned them), and would make the judge depend on whether the embedder was rebuilt first; a judge
+    trained so hedged more (evals/results/judge.md). The answerability model is still fitted over the search the
+    assistant runs, tuned embedder and all."""
+    from index.embedder import BASE_MODEL
+
+    return _training_index(replace(settings, embed_model=BASE_MODEL), corpus, Path(work_dir) / "untuned", factory, log)
 
 
 def _training_index(settings: Settings, corpus: Path, work_dir: Path, factory, log=lambda line: None):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -208,8 +207,8 @@ def rebuild_retriever(settings: Settings, data: Path, corpus: Path, out: Path, f
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from assistant.judge.build import _training_index
-    from index.embedder import BASE_MODEL, bundled_model_path
+    from assistant.judge.build import untuned_index
+    from index.embedder import bundled_model_path
     from index.search import Searcher
 
     started = time.perf_counter()
@@ -218,8 +217,7 @@ def rebuild_retriever(settings: Settings, data: Path, corpus: Path, out: Path, f
     np.random.seed(training.seed)
     torch.manual_seed(training.seed)
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
-    base = replace(settings, embed_model=BASE_MODEL)
-    work, index = _training_index(base, corpus, work_dir / "retriever", factory, log)
+    work, index = untuned_index(settings, corpus, work_dir, factory, log)
     ids, texts, where = passages(index)
     lines = load_lines(data)
     train, valid = examples(lines, held_out(data), ids, texts, where, Searcher(index, work.retrieval), training,
