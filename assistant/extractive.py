@@ -175,9 +175,10 @@ class ExtractiveAnswerer:
 
 
 def _quote(text: str, mine: list[Unit]) -> str:
-    """The citation's quote: the units in document order, those that stand next to each other in `text` joined by
-    what stands between them there (a line break between two list items), so that a run of quoted sentences is
-    the passage's own text; others joined by a space."""
+    """The citation's quote where its span cannot be read from the passage: the units in document order, those that
+    stand next to each other in `text` joined by what stands between them there, others by a space. Otherwise the
+    quote is the passage's own text from the first quoted unit to the end of the last (`compose`), so that the
+    source view can highlight it and API clients find it in the passage, though the units are not side by side."""
     out, end = "", None
     for i, c in enumerate(mine):
         piece = " ".join(c.of_list.items) if c.is_list else c.text
@@ -208,7 +209,9 @@ def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer
         passage = passages[pi]
         mine = sorted((c for c in chosen if c.passage == pi), key=lambda c: c.start)
         span = (mine[0].start, max(c.of_list.ranges[-1][1] if c.is_list else c.start + len(c.text) for c in mine))
-        citations.append(Citation.from_passage(n, passage, quote=_quote(passage.text, mine), span=span))
+        whole = passage.text[span[0] : span[1]]  # first unit to the end of the last: found in the passage as it is
+        quote = whole if whole.startswith(mine[0].text[:20]) else _quote(passage.text, mine)
+        citations.append(Citation.from_passage(n, passage, quote=quote, span=span))
         leaf = passage.section.split(" > ")[-1] if passage.section else passage.title
         label = passage.title if leaf == passage.title else f"{passage.title} › {leaf}"
         lines = [(frame or frame_for())("from", label=label)]

@@ -34,6 +34,22 @@ def test_answer_sentences_are_quotes_of_the_passages_they_cite(mirror_assistant)
     assert all(c.provenance.url.startswith("https://") for c in answer.citations)
 
 
+@pytest.mark.parametrize("question", [
+    "How often should we meet the vendor after contract award?",  # quotes sentences apart in one passage
+    "We're buying an off-the-shelf chatbot licence: who do we need to involve?",
+    "What clauses should our contract include?",
+])
+def test_a_citations_quote_is_the_passages_own_text(mirror_assistant, question):
+    """The source view highlights the quote and API clients look for it in the passage: it must be found there as
+    it is, also when the answer quotes sentences that do not stand side by side."""
+    answer = mirror_assistant.ask(question)
+    assert answer.citations
+    for cited in answer.citations:
+        assert cited.quote and cited.quote in cited.text, (cited.quote, cited.text)
+        quoted = [s.text for s in answer.sentences if cited.n in s.citations]
+        assert all(normalise(text) in normalise(cited.quote) for text in quoted)
+
+
 def test_a_list_that_answers_the_question_is_quoted_by_its_items_names(mirror_assistant):
     answer = mirror_assistant.ask("We're buying an off-the-shelf chatbot licence: who do we need to involve?")
     roles = ["Procurement officer", "Project team leader (buyer)", "IT/Data science expert", "Legal officer"]
