@@ -174,23 +174,6 @@ class ExtractiveAnswerer:
         return out
 
 
-def _quote(text: str, mine: list[Unit]) -> str:
-    """The citation's quote where its span cannot be read from the passage: the units in document order, those that
-    stand next to each other in `text` joined by what stands between them there, others by a space. Otherwise the
-    quote is the passage's own text from the first quoted unit to the end of the last (`compose`), so that the
-    source view can highlight it and API clients find it in the passage, though the units are not side by side."""
-    out, end = "", None
-    for i, c in enumerate(mine):
-        piece = " ".join(c.of_list.items) if c.is_list else c.text
-        at = text.find(piece, c.start)
-        if i:
-            gap = text[end:at] if end is not None and at >= end else " "
-            out += gap if not gap.strip() else " "
-        out += piece
-        end = at + len(piece) if at >= 0 else None
-    return out
-
-
 def _same_paragraph(text: str, first: Unit, second: Unit) -> bool:
     """Whether no blank line stands between two units of a passage's `text`, `first` the earlier."""
     return "\n\n" not in text[first.start + len(first.text) : second.start]
@@ -209,8 +192,9 @@ def compose(question: str, passages: list[Passage], chosen: list[Unit], answerer
         passage = passages[pi]
         mine = sorted((c for c in chosen if c.passage == pi), key=lambda c: c.start)
         span = (mine[0].start, max(c.of_list.ranges[-1][1] if c.is_list else c.start + len(c.text) for c in mine))
-        whole = passage.text[span[0] : span[1]]  # first unit to the end of the last: found in the passage as it is
-        quote = whole if whole.startswith(mine[0].text[:20]) else _quote(passage.text, mine)
+        # the quote is the passage's own text from the first unit to the end of the last, so that it is found there as
+        # it is (the source view highlights it, API clients check it), also when the units do not stand side by side
+        quote = passage.text[span[0] : span[1]].strip()
         citations.append(Citation.from_passage(n, passage, quote=quote, span=span))
         leaf = passage.section.split(" > ")[-1] if passage.section else passage.title
         label = passage.title if leaf == passage.title else f"{passage.title} › {leaf}"
