@@ -23,7 +23,7 @@ def test_every_training_line_passes_the_checker():
 
 def test_each_premise_pair_shares_its_span_one_holding_one_twisted():
     pairs: dict[str, list[dict]] = {}
-    for path in sorted((TRAIN / "premise").glob("*.jsonl")):
+    for path in sorted([*(TRAIN / "premise").glob("*.jsonl"), *(TRAIN / "premise2").glob("*.jsonl")]):
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             pairs.setdefault(item["pair"], []).append(item)

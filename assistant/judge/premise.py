@@ -38,7 +38,8 @@ from corpus.text import normalise, tokenize
 
 TASK = ("contradicts",)
 FALSE = ("false_premise", "presupposition")
-FOLDERS = ("premise",)  # beside the judge's training files: the premise pairs (evals/train/premise/)
+FOLDERS = ("premise", "premise2")  # beside the judge's training files: the premise pairs (evals/train/premise/,
+# which the judge and the embedder also read, and premise2/, written later for this check alone)
 
 
 class Premise(PairModel):
