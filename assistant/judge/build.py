@@ -173,8 +173,8 @@ def rebuild_premise(settings: Settings, data: Path, corpus: Path, out: Path, fac
     started = time.perf_counter()
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix="procure-ai-train-"))
     t = settings.training
-    train_pairs, valid_pairs = _pairs(settings, data, corpus, work_dir, factory, log, "premise", ["claims", t.seed,
-                                      t.passages, t.validation, t.premise_answerable, settings.answers.list_words],
+    recipe = ["claims", "by-pair", t.seed, t.passages, t.validation, t.premise_answerable, settings.answers.list_words]
+    train_pairs, valid_pairs = _pairs(settings, data, corpus, work_dir, factory, log, "premise", recipe,
                                       premise.build, premise.data_hash)
     pairs_s = time.perf_counter() - started
     log(f"{len(train_pairs)} training pairs, {len(valid_pairs)} validation pairs ({pairs_s:.0f} s); training")
@@ -228,7 +228,7 @@ def pick_premise_cut(settings: Settings, data: Path, model, judge: Judge, factor
     assistant = factory.build_assistant(work, index=index, judge=judge, premise=model)
     answerable, false = [], []
     for line in premise.load_lines(data):
-        if not is_validation(line["id"], t.validation) or (not line.get("answerable")
+        if not is_validation(premise.split_id(line), t.validation) or (not line.get("answerable")
                                                           and line.get("kind") not in premise.FALSE):
             continue
         found = assistant.searcher.search(line["question"])

@@ -113,15 +113,21 @@ def chosen_lines(folder: Path, training: TrainingSettings) -> list[dict]:
     return premises + rng.sample(others, min(training.premise_answerable, len(others)))
 
 
+def split_id(line: dict) -> str:
+    """What decides whether a question is kept for validation: its premise pair, when it has one, so that both
+    questions over one span fall on the same side (one trained on would tell the other's answer)."""
+    return str(line.get("pair") or line["id"])
+
+
 def build(folder: Path, searcher, training: TrainingSettings = TrainingSettings(),
           log=lambda message: None) -> tuple[list[Pair], list[Pair]]:
-    """(training pairs, validation pairs), split by question id as the judge's are."""
+    """(training pairs, validation pairs), split by premise pair (`split_id`), else by question id."""
     rng = random.Random(training.seed)
     held = held_out(folder)
     lines = chosen_lines(folder, training)
     train, valid = [], []
     for i, line in enumerate(lines, start=1):
-        (valid if is_validation(line["id"], training.validation) else train).extend(
+        (valid if is_validation(split_id(line), training.validation) else train).extend(
             line_pairs(line, searcher, held, rng, training))
         if i % 500 == 0:
             log(f"  {i} of {len(lines)} questions: {len(train) + len(valid)} pairs")
