@@ -38,8 +38,8 @@ from corpus.text import normalise, tokenize
 
 TASK = ("contradicts",)
 FALSE = ("false_premise", "presupposition")
-FOLDERS = ("premise", "premise2")  # beside the judge's training files: the premise pairs (evals/train/premise/,
-# which the judge and the embedder also read, and premise2/, written later for this check alone)
+FOLDERS = ("premise",)  # beside the judge's training files: the premise pairs (evals/train/premise/; premise2/,
+# written for this check, is read by no shipped model yet: evals/results/judge.md, last section)
 
 
 class Premise(PairModel):
