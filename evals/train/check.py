@@ -28,7 +28,7 @@ from evals.cases import load_cases
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
-SUBFOLDERS = ("premise", "premise2", "paraphrase", "conversational", "chat")  # checked after the top-level files: the
+SUBFOLDERS = ("premise", "premise2", "paraphrase", "conversational", "chat", "vendor")  # checked after the top-level files: the
 # premise pairs (premise2/: written for the premise check, read by no shipped model yet), the paraphrases, and
 # questions in a chat's register (conversational/: instructions to the assistant, absent facts, follow-up asks;
 # chat/: answerable questions put as a situation then an ask, read by no model yet)
