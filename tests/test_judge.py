@@ -46,7 +46,7 @@ def test_the_judge_prefers_the_unit_that_answers(judge, question, answering, not
 
 def test_a_units_score_does_not_depend_on_what_is_read_with_it():
     """Reranking, refusing and quoting read the same unit in different company; its score must be the same each
-    time (the int8 model's activation scales once took in a batch's padding, moving a score by up to 0.3 logits)."""
+    time (the int8 model's activation scales once took in a batch's padding and neighbours)."""
     question = "What should the contract say about who owns our data?"
     unit = "Contract clauses › Data: The contract should state that the public body owns its data and any outputs."
     longer = "Evaluation › Scoring: " + " ".join(["Bidders describe how they monitor model drift after go-live."] * 6)

@@ -113,13 +113,12 @@ class PairModel:
                 out[i] = found[pairs[i]]
         return out
 
-
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """The model's logits for each pair, each read alone, unpadded. The int8 export quantizes activations with
         one scale per tensor, padding rows included, so in a padded batch a pair's score moved with its
-        neighbours (by up to 0.3 logits, which can cross a cut-off); alone, a pair scores the same whatever is
-        read with it and whatever the cache already holds. It is also quicker on CPU: no word pieces are spent
-        on padding, which in a batch of units of mixed length was a quarter of the work."""
+        neighbours, enough to cross a cut-off; alone, a pair scores the same whatever is read with it and
+        whatever the cache already holds. It is also quicker on CPU, since no word pieces are spent on padding
+        (evals/results/judge.md, "Each pair read alone")."""
         rows = []
         for e in self.tok.encode_batch(pairs):
             arrays = {"input_ids": np.array([e.ids], dtype=np.int64),
