@@ -32,16 +32,14 @@ class JudgeUnavailable(RuntimeError):
     """The judge's files are missing or unreadable; the message says which and how to rebuild them."""
 
 
-def tokenizer(folder: Path, max_tokens: int, padding: bool = True):
-    """The model's word-piece tokenizer for pairs: truncated to `max_tokens`, padded to the longest in a batch
-    (`padding`; training batches pairs, question time reads each pair alone: `PairModel._run`)."""
+def tokenizer(folder: Path, max_tokens: int):
+    """The model's word-piece tokenizer for pairs: truncated to `max_tokens`, padded to the longest in a batch."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_tokens, strategy="longest_first")
-    if padding:
-        tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")
     return tok
 
 
@@ -75,7 +73,7 @@ class PairModel:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
             raise JudgeUnavailable(f"cannot load {path}: {str(exc).splitlines()[0][:200]}") from None
-        self.tok = tokenizer(self.folder, settings.max_tokens, padding=False)
+        self.tok = tokenizer(self.folder, settings.max_tokens)
         self.card = json.loads((self.folder / self.card_name).read_text(encoding="utf-8")) \
             if (self.folder / self.card_name).exists() else {}
         self._cache: OrderedDict[tuple[int, str, str], float] = OrderedDict()
@@ -119,13 +117,7 @@ class PairModel:
         neighbours, enough to cross a cut-off; alone, a pair scores the same whatever is read with it and
         whatever the cache already holds. It is also quicker on CPU, since no word pieces are spent on padding
         (evals/results/judge.md, "Each pair read alone")."""
-        rows = []
-        for e in self.tok.encode_batch(pairs):
-            arrays = {"input_ids": np.array([e.ids], dtype=np.int64),
-                      "attention_mask": np.array([e.attention_mask], dtype=np.int64),
-                      "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
-            rows.append(self.session.run(None, arrays)[0][0])
-        return np.array(rows)
+        return np.concatenate([self.session.run(None, encode(self.tok, [pair]))[0] for pair in pairs])
 
 
 class Judge(PairModel):

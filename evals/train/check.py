@@ -28,10 +28,11 @@ from evals.cases import load_cases
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EVAL_SETS = sorted((ROOT / "evals").glob("*.jsonl"))
-SUBFOLDERS = ("premise", "premise2", "paraphrase", "conversational", "chat", "vendor")  # checked after the top-level files: the
-# premise pairs (premise2/: written for the premise check, read by no shipped model yet), the paraphrases, and
-# questions in a chat's register (conversational/: instructions to the assistant, absent facts, follow-up asks;
-# chat/: answerable questions put as a situation then an ask, read by no model yet)
+# checked after the top-level files: the premise pairs (premise2/: written for the premise check, read by no
+# shipped model yet), the paraphrases, and questions in a chat's register (conversational/: instructions to the
+# assistant, absent facts, follow-up asks; chat/: answerable questions put as a situation then an ask, read by no
+# model yet); vendor/: vendor and product picks and answerable questions naming a vendor, read by no model yet
+SUBFOLDERS = ("premise", "premise2", "paraphrase", "conversational", "chat", "vendor")
 # Documents no training line may use, so the judge is measured on documents it never saw.
 HELD_OUT = tuple(line.strip() for line in (HERE / "held-out.txt").read_text(encoding="utf-8").splitlines()
                  if line.strip() and not line.startswith("#"))
