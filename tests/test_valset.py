@@ -37,4 +37,4 @@ def test_follow_ups_are_left_to_their_conversations_and_an_unknown_folder_is_one
     cases = valset.validation_cases(data, ["chat"])
     assert cases and all(int(c.id[2:]) % 2 == 0 for c in cases)
     assert valset.main([str(tmp_path / "x.jsonl"), "--folders", "nope", "--data", str(data)]) == 2
-    assert capsys.readouterr().err.strip() == "error: no such training folder: nope"
+    assert capsys.readouterr().err.strip() == f"error: no such training folder: {data / 'nope'}"

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from assistant.judge.pairs import is_validation
-from corpus.settings import TrainingSettings
+from corpus.settings import Settings, TrainingSettings
 from evals.cases import Case
 
 TRAIN = Path(__file__).resolve().parents[2] / "evals" / "train"
@@ -67,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=TRAIN, help="the training data (default: evals/train/)")
     args = parser.parse_args(argv)
     folders = [f for f in args.folders.split(",") if f]
-    missing = [f for f in folders if not (args.data / f).is_dir()]
+    missing = [str(p) for p in (args.data, *(args.data / f for f in folders)) if not p.is_dir()]
     if missing:
         print(f"error: no such training folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    cases = validation_cases(args.data, folders)
+    cases = validation_cases(args.data, folders, Settings.load().training.validation)  # the share training used
     args.out.write_text("".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
     answerable = sum(c.answerable for c in cases)
     print(f"{len(cases)} validation questions ({answerable} answerable, {len(cases) - answerable} to refuse) -> {args.out}")
