@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.judge.pairs import is_validation
+from assistant.judge.pairs import is_validation, load_lines
 from corpus.settings import Settings, TrainingSettings
 from evals.cases import Case
 
@@ -28,13 +28,6 @@ TRAIN = Path(__file__).resolve().parents[2] / "evals" / "train"
 WHY = {"false_premise": "false_premise", "absent_fact": "absent_fact", "presupposition": "presupposition",
        "vendor_pick": "vendor_specific", "instruction": "prompt_injection", "out_of_scope": "out_of_scope",
        "other_language": "other_language", "jurisdiction": "jurisdiction_legal", "task": "task"}
-
-
-def files(data: Path, folders: list[str] | None) -> list[Path]:
-    """The training files to read: those of the named subfolders, or of `data`'s top level when none is named."""
-    if not folders:
-        return sorted(data.glob("*.jsonl"))
-    return [p for name in folders for p in sorted((data / name).glob("*.jsonl"))]
 
 
 def case(line: dict) -> Case | None:
@@ -50,14 +43,10 @@ def case(line: dict) -> Case | None:
 
 
 def validation_cases(data: Path, folders: list[str] | None, share: float = TrainingSettings.validation) -> list[Case]:
-    """The standalone questions of those files that the judge keeps for validation, in file order."""
-    out = []
-    for path in files(data, folders):
-        for text in path.read_text(encoding="utf-8").splitlines():
-            line = json.loads(text) if text.strip() else None
-            if line and is_validation(line["id"], share) and (found := case(line)):
-                out.append(found)
-    return out
+    """The standalone questions the judge keeps for validation, in file order: those of the named subfolders'
+    files, or of `data`'s top-level files when none is named."""
+    lines = [line for sub in folders for line in load_lines(data / sub, ())] if folders else load_lines(data, ())
+    return [found for line in lines if is_validation(line["id"], share) and (found := case(line))]
 
 
 def main(argv: list[str] | None = None) -> int:
