@@ -106,15 +106,17 @@ def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_top
 class RefusalPolicy:
     """Reads the judge's verdict from the passages' signals; `known` says whether a stemmed word occurs in the
     indexed guidance at all; `frame` is the language its reasons are given in (assistant/frame.py);
-    `answerability` the judge's answerability model (None: no judge)."""
+    `answerability` the judge's answerability model (None: no judge); `embed` the index's question embedder, which
+    its form model reads."""
 
     def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None,
-                 frame: Frame | None = None, answerability=None, premise_cut: float | None = None):
+                 frame: Frame | None = None, answerability=None, premise_cut: float | None = None, embed=None):
         self.settings = settings
         self.judge = judge  # the judge's settings; None: no judge
         self.answerability = answerability
         self.premise_cut = premise_cut  # the premise check's cut-off; None: no premise check
         self.known = known or (lambda term: True)
+        self.embed = embed
         self.frame = frame or frame_for()
 
     def check(self, question: str, passages: list[Passage]) -> Verdict:
@@ -136,7 +138,8 @@ class RefusalPolicy:
         topical = [p.similarity for p in readable(passages, self.frame.language) if p.similarity is not None]
         if similarities and max(topical, default=0.0) < self.settings.topic_similarity:
             return Verdict(True, self.frame("not_covered"), nearest, "refusal")
-        score = round(float(self.answerability.probability(features(question, passages))), 4)
+        form = self.answerability.form_score(self.embed(question)) if self.answerability.form is not None else 0.0
+        score = round(float(self.answerability.probability(features(question, passages, form))), 4)
         picked = self.answerability.card.get("thresholds", {})
         answer = self.judge.answer if self.judge.answer is not None else picked["answer"]
         closest = self.judge.closest if self.judge.closest is not None else picked["closest"]

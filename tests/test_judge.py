@@ -196,6 +196,8 @@ def test_train_rebuilds_a_judge_from_written_questions(tmp_path):
     assert card["data_sha256"] == data_hash(data) and card["pairs"]["train"] > 0
     assert (out / "judge.onnx").stat().st_size < 40_000_000  # int8
     assert 0.0 <= Judge(out).answers("Who signs off?", ["Who to involve: a procurement officer signs off."])[0] <= 1.0
+    fitted = Judge(out).answerability  # with its form model, read over the embedder the index used
+    assert fitted.form is not None and fitted.card["embedder"] and "auc_form_kinds" in fitted.card["form_validation"]
     premise = cards["premise"]  # the premise check, trained after the judge into the same folder
     assert premise["data_sha256"] == premise_hash(data) and premise["counts"]["train"]["pairs:1"] >= 1
     assert 0.5 <= premise["cut"] <= 0.99

@@ -86,7 +86,8 @@ def refit(settings: Settings, data: Path, corpus: Path, out: Path, factory, log=
 def _fit_answerability(settings: Settings, data: Path, work: Settings, index, judge: Judge, out: Path, factory, log):
     """The answerability model fitted on the training questions searched over `index` with `judge`, saved in `out`."""
     log("fitting the answerability model")
-    answerability = fit(settings, data, factory.build_assistant(work, index=index, judge=judge), log)
+    answerability = fit(settings, data, factory.build_assistant(work, index=index, judge=judge),
+                        index.embedder, log)
     answerability.save(out)
     return answerability
 

@@ -10,6 +10,13 @@ the answerable questions would be refused, and `answer`, the lowest at which
 at most `TrainingSettings.unanswerable_answered` of the unanswerable ones
 would be answered as if the guidance said so (between the two, the answer
 says it does not answer directly and quotes the closest it says).
+
+The `form` feature's linear model (assistant/judge/answerable.py) is fitted
+first, on the training split's embeddings: the questions of FORM_KINDS
+against the answerable ones. The network is then fitted on form scores each
+training question got from a form model fitted without it (k folds), so it
+learns how far to trust the score on questions the form model has not seen,
+as at run time, rather than on scores it memorised.
 """
 
 from __future__ import annotations
@@ -20,30 +27,38 @@ from pathlib import Path
 import numpy as np
 
 from assistant.judge.answerable import FEATURES, Answerability, features
-from assistant.judge.pairs import is_validation, load_lines
+from assistant.judge.pairs import JUDGE_FOLDERS, is_validation, load_lines
 from assistant.judge.train import auc
 from corpus.records import Scope
 from corpus.settings import Settings
 
 
-def questions(data: Path) -> list[tuple[str, str, int]]:
-    """(id, question as the search sees it, 1 if the guidance answers it) for each written question."""
+FOLDERS = (*JUDGE_FOLDERS, "vendor", "chat")  # the judge's, the vendor picks and the chat-register questions: the
+# kinds the form model learns, and answerable questions put as a situation and then an ask, so it does not learn
+# "conversational" as a form to refuse
+FORM_KINDS = ("vendor_pick", "instruction", "task", "out_of_scope", "other_language", "jurisdiction")  # unanswered
+# for what they ask, whatever the guidance holds; false premises, presuppositions and absent facts turn on what it
+# holds, so the form model leaves them out (the judge and the premise check read those against the passages)
+
+
+def questions(data: Path) -> list[tuple[str, str, int, str]]:
+    """(id, question as the search sees it, 1 if the guidance answers it, kind) for each written question."""
     out = []
-    for line in load_lines(data):
-        if line.get("type") == "followup":
-            if not line.get("needs_history"):
-                out.append((line["id"], line["question"], int(bool(line.get("answerable")))))
-            elif line.get("standalone"):
-                out.append((line["id"], line["standalone"], int(bool(line.get("answerable")))))
+    for line in load_lines(data, FOLDERS):
+        row = (line["id"], line["question"], int(bool(line.get("answerable"))), line.get("kind") or "")
+        if line.get("type") == "followup" and line.get("needs_history"):
+            if line.get("standalone"):
+                out.append((row[0], line["standalone"], *row[2:]))
         else:
-            out.append((line["id"], line["question"], int(bool(line.get("answerable")))))
+            out.append(row)
     return out
 
 
-def feature_rows(assistant, items: list[tuple[str, str, int]], log=lambda line: None) -> np.ndarray:
-    """The features of each question, searched as the assistant searches (judge and all)."""
+def feature_rows(assistant, items: list[tuple[str, str, int, str]], log=lambda line: None) -> np.ndarray:
+    """The features of each question, searched as the assistant searches (judge and all), `form` left at 0
+    (fit_rows fills it in)."""
     rows = []
-    for i, (_, question, _) in enumerate(items, start=1):
+    for i, (_, question, _, _) in enumerate(items, start=1):
         passages = assistant.searcher.search(question, None, Scope())
         rows.append(features(question, passages))
         if i % 500 == 0:
@@ -68,19 +83,56 @@ def pick(probs: np.ndarray, labels: np.ndarray, false_refusals: float, unanswera
                 "unanswerable_answered": round(float((unanswerable >= answer).mean()), 4)}}
 
 
-def fit(settings: Settings, data: Path, assistant, log=print) -> Answerability:
-    """Fit on the training split, pick thresholds on the validation split; the model, its card filled in."""
+def fit(settings: Settings, data: Path, assistant, embedder, log=print) -> Answerability:
+    """Fit on the training split, pick thresholds on the validation split; the model, its card filled in.
+    `embedder` is the index's, whose `embed_query` the refusal policy gives the form model at run time (one
+    question at a time, as there: a batch would pad them and move an int8 model's vectors)."""
     started = time.perf_counter()
     items = questions(data)
-    model = fit_rows(settings, items, feature_rows(assistant, items, log))
+    vectors = np.vstack([embedder.embed_query(question) for _, question, _, _ in items])
+    model = fit_rows(settings, items, feature_rows(assistant, items, log), vectors)
+    model.card["embedder"] = embedder.name  # the form model reads this embedder's vectors
     model.card["fit_s"] = round(time.perf_counter() - started, 1)
     return model
 
 
-def fit_rows(settings: Settings, items: list[tuple[str, str, int]], x: np.ndarray) -> Answerability:
-    """`fit` from the questions' features already computed."""
-    y = np.array([label for _, _, label in items])
-    valid = np.array([is_validation(qid, settings.training.validation) for qid, _, _ in items])
+def fit_form(vectors: np.ndarray, labels: np.ndarray, kinds: np.ndarray, c: float, seed: int) -> dict | None:
+    """The form model: logistic regression on the question embeddings, FORM_KINDS (1) against answerable
+    questions (0); None when the data holds no question of either."""
+    from sklearn.linear_model import LogisticRegression
+
+    form = np.isin(kinds, FORM_KINDS) & (labels == 0)
+    used = form | (labels == 1)
+    if len(set(form[used])) < 2:
+        return None
+    model = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(vectors[used], form[used].astype(int))
+    return {"weights": model.coef_[0], "bias": float(model.intercept_[0])}
+
+
+def form_scores(vectors: np.ndarray, labels: np.ndarray, kinds: np.ndarray, fitted: np.ndarray, c: float,
+                folds: int, seed: int) -> tuple[dict | None, np.ndarray]:
+    """(the form model fitted on the `fitted` rows, each row's form score): out of fold for the fitted rows (each
+    scored by a model fitted on the other folds), by the whole model for the rest."""
+    whole = fit_form(vectors[fitted], labels[fitted], kinds[fitted], c, seed)
+    scores = np.zeros(len(vectors))
+    if whole is None:
+        return None, scores
+    scores[~fitted] = vectors[~fitted] @ whole["weights"] + whole["bias"]
+    rows = np.flatnonzero(fitted)
+    fold = np.random.default_rng(seed).permutation(len(rows)) % folds
+    for k in range(folds):
+        part = fit_form(vectors[rows[fold != k]], labels[rows[fold != k]], kinds[rows[fold != k]], c, seed) or whole
+        scores[rows[fold == k]] = vectors[rows[fold == k]] @ part["weights"] + part["bias"]
+    return whole, scores
+
+
+def fit_rows(settings: Settings, items: list[tuple[str, str, int, str]], x: np.ndarray,
+             vectors: np.ndarray | None = None) -> Answerability:
+    """`fit` from the questions' features already computed; `vectors`, the questions' embeddings, fit the form
+    model (None: no form model, the feature stays 0)."""
+    y = np.array([label for _, _, label, _ in items])
+    kinds = np.array([kind for _, _, _, kind in items])
+    valid = np.array([is_validation(qid, settings.training.validation) for qid, _, _, _ in items])
     if len(set(y[~valid])) < 2 or not valid.any():  # a handful of lines (a smoke test): fit and pick on all
         valid = np.zeros(len(y), dtype=bool)
         fitted, picked_on = np.ones(len(y), dtype=bool), "all"
@@ -90,15 +142,30 @@ def fit_rows(settings: Settings, items: list[tuple[str, str, int]], x: np.ndarra
         raise ValueError("the training data needs questions the guidance answers and questions it does not")
     checked = valid if valid.any() else fitted
     t = settings.training
+    form = None
+    if vectors is not None:
+        x = x.copy()
+        form, x[:, FEATURES.index("form")] = form_scores(vectors, y, kinds, fitted, t.form_c, t.form_folds, t.seed)
     model = Answerability.fit(x[fitted], y[fitted], t.seed, t.answerability_hidden, t.answerability_alpha)
+    model.form = form
     probs = np.asarray(model.probability(x[checked]))
     picked = pick(probs, y[checked], settings.training.false_refusals, settings.training.unanswerable_answered)
     best_alone = auc(y[checked], x[checked][:, FEATURES.index("best")])
     model.card = {"thresholds": {"answer": picked["answer"], "closest": picked["closest"]}, "picked_on": picked_on,
                   "validation": {**picked["validation"], "judge_best_unit_auc": round(best_alone, 4)},
                   "questions": {"train": int(fitted.sum()), "validation": int(valid.sum())},
+                  "form_validation": _form_card(x[:, FEATURES.index("form")], y, kinds, checked) if form is not None else None,
                   "topic_floor": topic_floor(x[:, FEATURES.index("similarity")], y, settings.refusals.topic_similarity)}
     return model
+
+
+def _form_card(scores: np.ndarray, labels: np.ndarray, kinds: np.ndarray, checked: np.ndarray) -> dict:
+    """What the form model does on the validation questions: its AUC for FORM_KINDS against answerable ones, and
+    for every unanswerable question against answerable ones (it is not meant to catch false premises)."""
+    form = np.isin(kinds, FORM_KINDS) & (labels == 0)
+    used = checked & (form | (labels == 1))
+    return {"kinds": list(FORM_KINDS), "auc_form_kinds": round(auc(form[used].astype(int), scores[used]), 4),
+            "auc_all_unanswerable": round(auc(1 - labels[checked], scores[checked]), 4)}
 
 
 def topic_floor(similarity: np.ndarray, labels: np.ndarray, cut: float) -> dict:
