@@ -106,3 +106,22 @@ def test_a_model_fitted_before_the_form_feature_still_loads_and_scores_as_it_did
     expected = 1 / (1 + np.exp(-(hidden @ np.array([[1.0], [0.5]]) + [-0.3])[0]))
     assert model.form is None
     assert model.probability(np.append(x, 7.0)) == pytest.approx(expected)  # the form feature counts for nothing
+
+
+def test_a_feature_beyond_what_the_network_was_fitted_on_reads_as_the_nearest_it_saw(tmp_path):
+    """A corpus of two documents gives a question one unit and no second-best (logit -9.2, where the written
+    questions never went under -5.5): the network reads it as the lowest it saw, not along the line it learned."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, size=(300, len(FEATURES)))
+    y = (x[:, 0] + x[:, 1] > 1).astype(int)
+    model = Answerability.fit(x, y, seed=3)
+    model.save(tmp_path)
+    again = Answerability.load(tmp_path)
+    row = np.full(len(FEATURES), 0.5)
+    far = row.copy()
+    far[1] = -9.2
+    edge = row.copy()
+    edge[1] = x[:, 1].min()
+    assert again.probability(far) == pytest.approx(again.probability(edge), abs=1e-6)
+    assert again.probability(far) == pytest.approx(model.probability(far), abs=1e-4)  # saved as it was fitted
+    assert again.probability(far) != pytest.approx(again.probability(row), abs=0.05)  # the feature still counts

@@ -70,8 +70,11 @@ class Answerability:
     linear model on the question's embedding that gives the `form` feature ({"weights": [...], "bias": b}; None:
     the feature is 0)."""
 
-    def __init__(self, mean, scale, weights, biases, card: dict | None = None, form: dict | None = None):
+    def __init__(self, mean, scale, weights, biases, card: dict | None = None, form: dict | None = None,
+                 low=None, high=None):
         self.mean, self.scale = np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+        self.low = None if low is None else np.asarray(low, dtype=np.float64)  # the training rows' range: inputs are
+        self.high = None if high is None else np.asarray(high, dtype=np.float64)  # held inside it (see probability)
         self.weights = [np.asarray(w, dtype=np.float64) for w in weights]
         self.biases = [np.asarray(b, dtype=np.float64) for b in biases]
         self.card = card or {}
@@ -93,10 +96,17 @@ class Answerability:
         scale[scale == 0] = 1.0
         model = MLPClassifier((hidden,), alpha=alpha, max_iter=2000, random_state=seed)
         model.fit((x - mean) / scale, y)
-        return cls(mean, scale, model.coefs_, model.intercepts_)
+        return cls(mean, scale, model.coefs_, model.intercepts_, low=x.min(axis=0), high=x.max(axis=0))
 
     def probability(self, x: np.ndarray) -> np.ndarray | float:
-        h = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
+        """How likely the guidance answers, from the features `x` (one row or many). Each feature is first held
+        inside the range the network was fitted on: outside it a ReLU network extrapolates along whatever line it
+        learned, and a corpus of two documents, where a question finds one unit and so no second-best (logit
+        -9.2 where training saw -5.5 at least), was refused with the best unit at 0.84."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.low is not None:
+            x = np.clip(x, self.low, self.high)
+        h = (x - self.mean) / self.scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = h @ w + b
             if i < len(self.weights) - 1:
@@ -108,6 +118,8 @@ class Answerability:
         return {"features": list(FEATURES), "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
                 "weights": [w.round(6).tolist() for w in self.weights],
                 "biases": [b.round(6).tolist() for b in self.biases],
+                "low": None if self.low is None else self.low.round(6).tolist(),
+                "high": None if self.high is None else self.high.round(6).tolist(),
                 "form": None if self.form is None else {"weights": self.form["weights"].round(6).tolist(),
                                                         "bias": round(self.form["bias"], 6)},
                 **self.card}
@@ -129,5 +141,7 @@ class Answerability:
                         weights=[[*data["weights"][0], [0.0] * len(data["weights"][0][0])], *data["weights"][1:]])
         elif data.get("features") != list(FEATURES):
             return None  # fitted on other features
-        card = {k: v for k, v in data.items() if k not in ("features", "mean", "scale", "weights", "biases", "form")}
-        return cls(data["mean"], data["scale"], data["weights"], data["biases"], card, data.get("form"))
+        stored = ("features", "mean", "scale", "weights", "biases", "form", "low", "high")
+        card = {k: v for k, v in data.items() if k not in stored}
+        return cls(data["mean"], data["scale"], data["weights"], data["biases"], card, data.get("form"),
+                   data.get("low"), data.get("high"))
