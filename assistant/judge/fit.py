@@ -106,7 +106,7 @@ def fit_form(vectors: np.ndarray, labels: np.ndarray, kinds: np.ndarray, c: floa
     if len(set(form[used])) < 2:
         return None
     model = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(vectors[used], form[used].astype(int))
-    return {"weights": model.coef_[0], "bias": float(model.intercept_[0])}
+    return {"weights": model.coef_[0].astype(np.float64), "bias": float(model.intercept_[0])}  # JSON rounds it
 
 
 def form_scores(vectors: np.ndarray, labels: np.ndarray, kinds: np.ndarray, fitted: np.ndarray, c: float,
