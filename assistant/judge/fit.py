@@ -96,13 +96,18 @@ def fit(settings: Settings, data: Path, assistant, embedder, log=print) -> Answe
     return model
 
 
+def _form_labels(labels: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(1 for the questions of FORM_KINDS, which questions the form model reads: those and the answerable ones)."""
+    form = np.isin(kinds, FORM_KINDS) & (labels == 0)
+    return form, form | (labels == 1)
+
+
 def fit_form(vectors: np.ndarray, labels: np.ndarray, kinds: np.ndarray, c: float, seed: int) -> dict | None:
     """The form model: logistic regression on the question embeddings, FORM_KINDS (1) against answerable
     questions (0); None when the data holds no question of either."""
     from sklearn.linear_model import LogisticRegression
 
-    form = np.isin(kinds, FORM_KINDS) & (labels == 0)
-    used = form | (labels == 1)
+    form, used = _form_labels(labels, kinds)
     if len(set(form[used])) < 2:
         return None
     model = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(vectors[used], form[used].astype(int))
@@ -162,8 +167,8 @@ def fit_rows(settings: Settings, items: list[tuple[str, str, int, str]], x: np.n
 def _form_card(scores: np.ndarray, labels: np.ndarray, kinds: np.ndarray, checked: np.ndarray) -> dict:
     """What the form model does on the validation questions: its AUC for FORM_KINDS against answerable ones, and
     for every unanswerable question against answerable ones (it is not meant to catch false premises)."""
-    form = np.isin(kinds, FORM_KINDS) & (labels == 0)
-    used = checked & (form | (labels == 1))
+    form, used = _form_labels(labels, kinds)
+    used &= checked
     return {"kinds": list(FORM_KINDS), "auc_form_kinds": round(auc(form[used].astype(int), scores[used]), 4),
             "auc_all_unanswerable": round(auc(1 - labels[checked], scores[checked]), 4)}
 
