@@ -174,6 +174,19 @@ class ExtractiveAnswerer:
         return out
 
 
+def paragraph_opening(unit: Unit, text: str, mine: list[Unit]) -> Unit | None:
+    """The first sentence of the paragraph a sentence stands in, when that is another sentence (None for a list, a
+    paragraph's first sentence, or a unit not in `mine`, its passage's sentences in document order; `text` is
+    the passage). The guidance states a paragraph's point first ("Reality: ... it's not automatically better.")
+    and works it out after, so a sentence quoted from the middle of one can lose what it qualifies."""
+    if unit.is_list or unit not in mine:
+        return None
+    at = mine.index(unit)
+    while at > 0 and _same_paragraph(text, mine[at - 1], mine[at]):
+        at -= 1
+    return mine[at] if mine[at] is not unit else None
+
+
 def _same_paragraph(text: str, first: Unit, second: Unit) -> bool:
     """Whether no blank line stands between two units of a passage's `text`, `first` the earlier."""
     return "\n\n" not in text[first.start + len(first.text) : second.start]

@@ -110,6 +110,7 @@ def build_assistant(settings: Settings, index: Index | None = None, answerer=Non
                              known=_from_keyword(index, "knows", True),
                              answerability=judge.answerability if judge is not None else None,
                              premise_cut=premise.cut if premise is not None else None,
+                             premise_doubt=premise.doubt if premise is not None else None,
                              embed=index.embedder.embed_query),
         support=support,
         answers=settings.answers,

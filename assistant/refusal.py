@@ -20,7 +20,12 @@ cut-off, the verdict is "premise", and the answer says so and quotes that
 unit, because a question built on a false premise is often otherwise well
 answered ("Since the guide says AI is set-and-forget, what is the minimum
 monitoring?"). A question refused anyway stays refused: a unit that seems to
-contradict a spreadsheet question is no answer to it.
+contradict a spreadsheet question is no answer to it. Under that cut-off but
+at or over its lower `premise_doubt`, an answer that would be given plainly
+is hedged as "the closest it says" instead: the check is unsure, and the
+answerability model, reading only how well the units answer what is asked,
+answers a premise twisted in the guidance's own words as readily as a true
+one (the doubt cut-off hedges a set share of answerable validation questions).
 
 Two checks stay rules, because they are exact look-ups no model does better:
 a named law or contract the question turns on ("Under the National Audit Act
@@ -110,11 +115,13 @@ class RefusalPolicy:
     its form model reads."""
 
     def __init__(self, settings: RefusalSettings = RefusalSettings(), judge: JudgeSettings | None = None, known=None,
-                 frame: Frame | None = None, answerability=None, premise_cut: float | None = None, embed=None):
+                 frame: Frame | None = None, answerability=None, premise_cut: float | None = None, embed=None,
+                 premise_doubt: float | None = None):
         self.settings = settings
         self.judge = judge  # the judge's settings; None: no judge
         self.answerability = answerability
         self.premise_cut = premise_cut  # the premise check's cut-off; None: no premise check
+        self.premise_doubt = premise_doubt  # its doubt cut-off: a plain answer at or over it is hedged; None: none
         self.known = known or (lambda term: True)
         self.embed = embed
         self.frame = frame or frame_for()
@@ -146,11 +153,19 @@ class RefusalPolicy:
         contradiction = self.contradiction(passages) if score >= closest else None
         if contradiction is not None:
             return Verdict(False, self.frame("premise"), nearest, "premise", score, contradiction)
-        if score >= answer:
+        if score >= answer and not self.doubted(passages):
             return Verdict(False, "", nearest, "answer", score)
         if score >= closest:
             return Verdict(False, self.frame("not_directly"), nearest, "closest", score)
         return Verdict(True, self.frame("not_covered"), nearest, "refusal", score)
+
+    def doubted(self, passages: list[Passage]) -> bool:
+        """Whether the premise check leans towards a contradiction without reaching its cut-off (`premise_doubt`):
+        the judge may find the units answering what the question asks while what it takes the guidance to say is
+        wrong, so the answer is hedged rather than given as the guidance's word."""
+        if self.premise_doubt is None:
+            return False
+        return max((prob for p in passages for prob in p.signals.get("premise", {}).values()), default=0.0) >= self.premise_doubt
 
     def contradiction(self, passages: list[Passage]) -> tuple[int, int] | None:
         """(passage index, unit start) of the unit the premise check finds most contradicting, if at the cut-off."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from assistant.extractive import compose
+from assistant.extractive import compose, paragraph_opening
 from assistant.followup import standalone_question
 from assistant.frame import Frame, frame as frame_for
 from assistant.language import with_editions
@@ -140,13 +140,17 @@ class Assistant:
     def _correction(self, question: str, passages: list[Passage], verdict: Verdict) -> Answer | None:
         """The answer to a question whose premise the guidance contradicts: says so, and quotes what it says instead
         (the unit the premise check found; for an item of a list, the whole list, since "twelve principles" is
-        answered by the list of them, not by one), cited; None when that unit is not among the passages' units."""
+        answered by the list of them, not by one; for a sentence inside a paragraph, the paragraph's first sentence
+        with it), cited; None when that unit is not among the passages' units."""
         sentences, lists = units(passages, self.answers.list_words)
         found = [u for u in sentences + lists if (u.passage, u.start) == verdict.unit][:1]
         if not found:
             return None
         whole = [u for u in lists if found[0].of_list is not None and u.of_list is found[0].of_list]
-        quoted = compose(question, passages, whole or found, "premise", self.frame)  # an item: its whole list
+        mine = sorted((u for u in sentences if u.passage == found[0].passage), key=lambda u: u.start)
+        opening = paragraph_opening(found[0], passages[found[0].passage].text, mine)
+        quoted = compose(question, passages, whole or [opening, *found] if opening else whole or found, "premise",
+                         self.frame)  # an item: its whole list; a sentence: with its paragraph's point
         return replace(quoted, answer=f"{verdict.reason}\n\n{quoted.answer}", kind="premise",
                        confidence=verdict.confidence, citations=with_editions(quoted.citations, self.catalog().documents))
 

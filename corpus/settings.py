@@ -111,6 +111,10 @@ class JudgeSettings:
     premise: bool = True
     premise_units: int = 4
     premise_cut: float | None = None
+    # under `premise_cut` but at or over `premise_doubt` (None: the one `procure-ai train` picked, in premise.json), an
+    # answer the answerability model would give plainly is hedged ("does not answer this directly; the closest it says
+    # is"): the premise check is unsure, and a false premise in the guidance's own words is otherwise answered as fact
+    premise_doubt: float | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class TrainingSettings:
     premise_layers: int = 6  # the premise check keeps all of MiniLM's layers: it reads only a few units
     premise_epochs: int = 3  # the epoch with the best validation pair AUC is kept
     premise_false_flags: float = 0.01  # its cut-off flags at most this share of answerable validation questions
+    premise_doubts: float = 0.03  # its `premise_doubt` cut-off hedges at most this share of them (mostly true premises)
     retriever_epochs: int = 1  # the embedder's tuning (assistant/judge/retriever.py): passes over the examples
     retriever_lr: float = 3e-5
     retriever_frozen: int = 2  # its first layers kept as bundled (with the word pieces): quicker, a smaller file

@@ -207,6 +207,29 @@ def test_a_premise_the_guidance_calls_a_myth_is_answered_with_the_myth_and_its_r
             or "Reality: Neither open source nor proprietary AI is inherently safer" in answer.answer)
 
 
+TWISTED = [  # what the guidance says, twisted and put in its mouth (written for this test from the corpus)
+    "The guide advises engaging the market only after the RFP is issued, so how do we keep vendors from contacting us "
+    "before then?",
+    "Because the guide tells us to keep our AI plans secret from vendors until the tender opens, what should we leave "
+    "out of our annual plan?",
+    "The participation principles say the public should only be involved after the contract is signed; how do we run "
+    "that consultation?",
+    "Since the guidance says the procurement officer should make every technical call alone, what training do they need?",
+    "The guide recommends skipping pilots to save time, so how do we go straight to a full rollout?",
+    "The guide says data ownership passes to the vendor by default, so what do we negotiate back?",
+    "Since the guidance says legal officers only need to see the contract at signature, what should they check then?",
+    "The guide says framework agreements are rarely used to buy AI, so what should we use instead?",
+]
+
+
+def test_a_premise_twisted_in_the_guidances_own_words_is_never_answered_as_its_word(mirror_assistant):
+    """Each is corrected (the guidance does not say that; what it says), hedged or refused, never answered plainly:
+    the passages answer what is asked, so only the premise check tells. Most are corrected outright."""
+    answers = [mirror_assistant.ask(question) for question in TWISTED]
+    assert [a.question for a in answers if a.kind == "answer"] == []
+    assert sum(a.kind == "premise" for a in answers) >= len(TWISTED) // 2, [(a.kind, a.question) for a in answers]
+
+
 def test_follow_up_uses_the_conversation(mirror_assistant):
     history = (Turn("Who should we involve when buying AI?", ""),)
     answer = mirror_assistant.ask("and if it's off the shelf?", history=history)

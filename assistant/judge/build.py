@@ -222,7 +222,8 @@ def repick_premise(settings: Settings, data: Path, corpus: Path, out: Path, fact
 def pick_premise_cut(settings: Settings, data: Path, model, judge: Judge, factory, work: Settings, index) -> dict:
     """The premise check's cut-off: each validation question (answerable, or a false premise or presupposition)
     asked of the whole pipeline (`judge` and the premise check `model`, over the training `index`), its highest
-    premise score kept, the cut-off the lowest that flags at most `premise_false_flags` of the answerable ones."""
+    premise score kept, the cut-off the lowest that flags at most `premise_false_flags` of the answerable ones, the
+    doubt cut-off the lowest that reaches at most `premise_doubts` of them."""
     from assistant.judge import premise
 
     t = settings.training
@@ -235,7 +236,7 @@ def pick_premise_cut(settings: Settings, data: Path, model, judge: Judge, factor
         found = assistant.searcher.search(line["question"])
         top = max([prob for p in found for prob in p.signals.get("premise", {}).values()], default=0.0)
         (answerable if line.get("answerable") else false).append(top)
-    return {**premise.pick_cut(answerable, false, t.premise_false_flags), "units": settings.judge.premise_units}
+    return {**premise.pick_cut(answerable, false, t.premise_false_flags, t.premise_doubts), "units": settings.judge.premise_units}
 
 
 def _question_auc(found: dict) -> dict:

@@ -60,6 +60,14 @@ class Premise(PairModel):
         """The cut-off: the settings', or the one training picked."""
         return self.settings.premise_cut if self.settings.premise_cut is not None else float(self.card["cut"])
 
+    @property
+    def doubt(self) -> float | None:
+        """The doubt cut-off (JudgeSettings.premise_doubt): the settings', or the one training picked; None when the
+        card has none (picked before it existed), so nothing is hedged for it."""
+        if self.settings.premise_doubt is not None:
+            return self.settings.premise_doubt
+        return float(self.card["doubt"]) if "doubt" in self.card else None
+
 
 def load_lines(folder: Path) -> list[dict]:
     """The top-level training lines and the premise pairs, questions only (no follow-ups), in file order."""
@@ -134,13 +142,24 @@ def build(folder: Path, searcher, training: TrainingSettings = TrainingSettings(
     return train, valid
 
 
-def pick_cut(answerable: list[float], false: list[float], share: float) -> dict:
+def pick_cut(answerable: list[float], false: list[float], share: float, doubts: float | None = None) -> dict:
     """The lowest cut-off that flags at most `share` of the answerable validation questions (their highest
-    premise score each), with what it flags of the false premises."""
+    premise score each), with what it flags of the false premises; with `doubts`, also the lowest `doubt` cut-off
+    that reaches at most that share of them (no floor: the check's scores for what holds sit near 0)."""
     ranked = sorted(answerable, reverse=True)
-    allowed = int(share * len(ranked))
-    cut = ranked[allowed] + 1e-4 if len(ranked) > allowed else 0.5
-    cut = min(max(cut, 0.5), 0.99)
-    return {"cut": round(cut, 4), "answerable_flagged": round(float(np.mean([a >= cut for a in answerable])), 4),
-            "false_flagged": round(float(np.mean([f >= cut for f in false])), 4) if false else None,
-            "questions": {"answerable": len(answerable), "false": len(false)}}
+
+    def lowest(part: float, none: float) -> float:
+        allowed = int(part * len(ranked))
+        return ranked[allowed] + 1e-4 if len(ranked) > allowed else none
+
+    def share_at(scores: list[float], cut: float) -> float | None:
+        return round(float(np.mean([s >= cut for s in scores])), 4) if scores else None
+
+    cut = min(max(lowest(share, 0.5), 0.5), 0.99)
+    picked = {"cut": round(cut, 4), "answerable_flagged": share_at(answerable, cut), "false_flagged": share_at(false, cut),
+              "questions": {"answerable": len(answerable), "false": len(false)}}
+    if doubts is not None:
+        doubt = min(lowest(doubts, cut), cut)
+        picked.update(doubt=round(doubt, 4), answerable_doubted=share_at(answerable, doubt),
+                      false_doubted=share_at(false, doubt))
+    return picked
