@@ -165,7 +165,8 @@ class RefusalPolicy:
         wrong, so the answer is hedged rather than given as the guidance's word."""
         if self.premise_doubt is None:
             return False
-        return max((prob for p in passages for prob in p.signals.get("premise", {}).values()), default=0.0) >= self.premise_doubt
+        found = (prob for p in passages for prob in p.signals.get("premise", {}).values())
+        return max(found, default=0.0) >= self.premise_doubt
 
     def contradiction(self, passages: list[Passage]) -> tuple[int, int] | None:
         """(passage index, unit start) of the unit the premise check finds most contradicting, if at the cut-off."""

@@ -149,8 +149,8 @@ class Assistant:
         whole = [u for u in lists if found[0].of_list is not None and u.of_list is found[0].of_list]
         mine = sorted((u for u in sentences if u.passage == found[0].passage), key=lambda u: u.start)
         opening = paragraph_opening(found[0], passages[found[0].passage].text, mine)
-        quoted = compose(question, passages, whole or [opening, *found] if opening else whole or found, "premise",
-                         self.frame)  # an item: its whole list; a sentence: with its paragraph's point
+        # an item is quoted with its whole list, a sentence with its paragraph's opening sentence
+        quoted = compose(question, passages, whole or ([opening, *found] if opening else found), "premise", self.frame)
         return replace(quoted, answer=f"{verdict.reason}\n\n{quoted.answer}", kind="premise",
                        confidence=verdict.confidence, citations=with_editions(quoted.citations, self.catalog().documents))
 

@@ -52,7 +52,7 @@ class RetrievalSettings:
 class AnswerSettings:
     """How the offline answerer picks what to quote (assistant/extractive.py)."""
 
-    word_budget: int = 130  # words of quoted guidance; the first pick is always taken
+    word_budget: int = 150  # words of quoted guidance; the first pick is always taken (130 until 2026-12-03)
     per_passage: int = 4  # picks from one passage at most
     prefilter: int = 20  # sentences, by lexical score, re-scored by embedding
     rank_prior: float = 0.25  # what a sentence gains from its passage ranking first (divided by the rank)
