@@ -21,10 +21,11 @@ HOLDOUT7 = Path(__file__).with_name("holdout7.jsonl")  # written from the guidan
 HOLDOUT8 = Path(__file__).with_name("holdout8.jsonl")  # written from the guidance alone, 2026-12-02, before its first run
 HOLDOUT9 = Path(__file__).with_name("holdout9.jsonl")  # the same, 2026-12-02, while a judge with chat/ trained
 HOLDOUT10 = Path(__file__).with_name("holdout10.jsonl")  # the same, 2026-12-02, while new premise pairs were written
+HOLDOUT11 = Path(__file__).with_name("holdout11.jsonl")  # the same, 2026-12-03, after the premise doubt band was chosen
 WELSH = Path(__file__).with_name("welsh.jsonl")  # Welsh questions, their English twins, Welsh refusals
 SETS = {"gold": GOLD, "dev": DEV, "holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3, "holdout4": HOLDOUT4,
         "holdout5": HOLDOUT5, "holdout6": HOLDOUT6, "holdout7": HOLDOUT7, "holdout8": HOLDOUT8, "holdout9": HOLDOUT9,
-        "holdout10": HOLDOUT10, "welsh": WELSH}  # every set by name: a new set is added here once
+        "holdout10": HOLDOUT10, "holdout11": HOLDOUT11, "welsh": WELSH}  # every set by name: a new set is added here once
 WHY = ("out_of_scope", "false_premise", "jurisdiction_legal", "prompt_injection", "vendor_specific", "presupposition",
        "absent_fact", "other_language", "task")
 
