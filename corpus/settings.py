@@ -97,6 +97,8 @@ class JudgeSettings:
     # judge reads only `units` units of it, chosen by the cheap scores (evals/results/judge.md has the choice)
     units: int = 8  # units (sentences, lists) it reads, the best by the cheap scores first
     max_tokens: int = 128  # word pieces of question and unit together
+    workers: int = 0  # pairs read side by side, each on one core (0: one per core); a single short pair gains
+    # nothing from a second thread, two pairs side by side take half the time each (evals/results/judge.md)
     rerank_weight: float = 0.5  # the best unit's logit against the passage's fused retrieval z-score
     # answerability (assistant/judge/answerable.py) at or above `answer`: answered; from `closest` up to it:
     # "does not answer directly; the closest it says is"; below: refused. None: the cut-offs `procure-ai train`

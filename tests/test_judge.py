@@ -55,6 +55,21 @@ def test_a_units_score_does_not_depend_on_what_is_read_with_it():
     assert alone == pytest.approx(together, abs=1e-6)
 
 
+def test_pairs_read_side_by_side_score_as_read_one_at_a_time():
+    """The judge reads a question's units on several cores at once (`judge.workers`): each unit keeps its own
+    score, in its own place."""
+    question = "Who should we involve when buying an off-the-shelf chatbot?"
+    units = ["Who to involve › Key roles include: procurement officer, project team leader, IT expert, legal officer.",
+             "Glossary › Hallucination: a confident answer that is not true.",
+             "Contract clauses › Data: The contract should state that the public body owns its data and any outputs.",
+             "Who to involve › Off-the-shelf technology can require less engagement, depending upon the use case.",
+             "Evaluation › Scoring: Bidders describe how they monitor model drift after go-live."]
+    side_by_side = Judge(settings=JudgeSettings(workers=3)).answers(question, units)
+    one_by_one = Judge(settings=JudgeSettings(workers=1)).answers(question, units)
+    assert side_by_side.tolist() == one_by_one.tolist()
+    assert len(set(one_by_one.tolist())) == len(units)  # distinct scores: a shuffled order could not pass
+
+
 @pytest.mark.parametrize("question, leans", [
     ("And who signs that off?", True),
     ("What about the legal side?", True),
