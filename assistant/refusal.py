@@ -108,6 +108,16 @@ def nearest_topics(passages: list[Passage], n: int = RefusalSettings.nearest_top
     return topics
 
 
+def _strongest_contradiction(passages: list[Passage]) -> tuple[float, int, int] | None:
+    """(probability, passage index, unit start) of the unit the premise check read as most contradicting (the
+    first passage's on a tie); None when it read none."""
+    found = [(prob, -i, int(start)) for i, p in enumerate(passages) for start, prob in p.signals.get("premise", {}).items()]
+    if not found:
+        return None
+    prob, i, start = max(found)
+    return prob, -i, start
+
+
 class RefusalPolicy:
     """Reads the judge's verdict from the passages' signals; `known` says whether a stemmed word occurs in the
     indexed guidance at all; `frame` is the language its reasons are given in (assistant/frame.py);
@@ -163,20 +173,15 @@ class RefusalPolicy:
         """Whether the premise check leans towards a contradiction without reaching its cut-off (`premise_doubt`):
         the judge may find the units answering what the question asks while what it takes the guidance to say is
         wrong, so the answer is hedged rather than given as the guidance's word."""
-        if self.premise_doubt is None:
-            return False
-        found = (prob for p in passages for prob in p.signals.get("premise", {}).values())
-        return max(found, default=0.0) >= self.premise_doubt
+        strongest = _strongest_contradiction(passages)
+        return self.premise_doubt is not None and strongest is not None and strongest[0] >= self.premise_doubt
 
     def contradiction(self, passages: list[Passage]) -> tuple[int, int] | None:
         """(passage index, unit start) of the unit the premise check finds most contradicting, if at the cut-off."""
-        if self.premise_cut is None:
+        strongest = _strongest_contradiction(passages)
+        if self.premise_cut is None or strongest is None or strongest[0] < self.premise_cut:
             return None
-        found = [(prob, -i, start) for i, p in enumerate(passages) for start, prob in p.signals.get("premise", {}).items()]
-        if not found or max(found)[0] < self.premise_cut:
-            return None
-        _, i, start = max(found)
-        return -i, int(start)
+        return strongest[1], strongest[2]
 
     def missing_name(self, question: str, passages: list[Passage]) -> str:
         """Why the question turns on a name the guidance does not use ("" when it uses every one)."""
